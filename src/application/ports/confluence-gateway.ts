@@ -1,0 +1,8 @@
+import type { Space } from '../../domain/listing.js';
+import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from './atlassian-credentials.js';
+
+/** Confluence Cloud's REST API; the same promises as JiraGateway, for spaces. */
+export interface ConfluenceGateway {
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity>;
+  listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]>;
+}

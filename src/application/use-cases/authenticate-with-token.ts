@@ -1,0 +1,67 @@
+import { AppError } from '../../domain/errors.js';
+import type { Product } from '../../domain/product.js';
+import type { ApiTokenConnection } from '../../domain/session.js';
+import { normaliseSite, siteUrl } from '../../domain/site.js';
+import type { ApiTokenCredentials, AtlassianIdentity } from '../ports/atlassian-credentials.js';
+import type { Clock } from '../ports/clock.js';
+import type { ConfluenceGateway } from '../ports/confluence-gateway.js';
+import type { JiraGateway } from '../ports/jira-gateway.js';
+import type { SessionStore } from '../ports/session-store.js';
+import type { TokenGenerator } from '../ports/token-generator.js';
+import { existingOrNewSession } from '../session-access.js';
+
+export interface AuthenticateWithTokenInput {
+  readonly product: Product;
+  readonly email: string;
+  readonly apiToken: string;
+  readonly site?: string;
+  readonly sessionToken?: string;
+}
+
+export interface AuthenticateWithTokenOutput {
+  readonly sessionToken: string;
+  readonly product: Product;
+  readonly site: { readonly url: string };
+}
+
+export class AuthenticateWithToken {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly jira: JiraGateway,
+    private readonly confluence: ConfluenceGateway,
+    private readonly tokens: TokenGenerator,
+    private readonly clock: Clock,
+    private readonly settings: { readonly defaultSite?: string },
+  ) {}
+
+  async execute(input: AuthenticateWithTokenInput): Promise<AuthenticateWithTokenOutput> {
+    const requested = input.site ?? this.settings.defaultSite;
+    if (requested === undefined) {
+      throw new AppError('validation_error', 'site is required: this server has no default Atlassian site.', {
+        fields: [{ field: 'site', message: 'Required' }],
+      });
+    }
+    // Validated before anything leaves the service: the host is the only part of an upstream URL a caller controls.
+    const host = normaliseSite(requested);
+    const credentials: ApiTokenCredentials = { kind: 'api_token', host, email: input.email, apiToken: input.apiToken };
+    await this.verify(input.product, credentials);
+
+    const session = await existingOrNewSession(this.store, this.tokens, input.sessionToken);
+    const connection: ApiTokenConnection = {
+      product: input.product,
+      method: 'api_token',
+      site: { url: siteUrl(host) },
+      connectedAt: this.clock.now(),
+      version: this.tokens.id(),
+      email: input.email,
+      apiToken: input.apiToken,
+      route: 'site',
+    };
+    await this.store.putConnection(session.sessionId, connection);
+    return { sessionToken: session.sessionToken, product: input.product, site: { url: connection.site.url } };
+  }
+
+  private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
+    return product === 'jira' ? this.jira.verifyCredentials(credentials) : this.confluence.verifyCredentials(credentials);
+  }
+}

@@ -1,0 +1,93 @@
+import { AppError } from '../../domain/errors.js';
+import type { Product } from '../../domain/product.js';
+import { PRODUCT_NAMES } from '../../domain/product.js';
+import type { ConnectedSite, OAuthConnection } from '../../domain/session.js';
+import { stateIdOf } from '../../domain/session-token.js';
+import type { AccessibleResource, AtlassianOAuthGateway } from '../ports/atlassian-oauth-gateway.js';
+import type { Clock } from '../ports/clock.js';
+import type { SessionStore } from '../ports/session-store.js';
+import type { TokenGenerator } from '../ports/token-generator.js';
+
+export interface CompleteOAuthInput {
+  readonly product: Product;
+  readonly code?: string;
+  readonly state?: string;
+  /** Atlassian's `error` parameter, present when the user declined or authorization failed. */
+  readonly error?: string;
+}
+
+export interface CompleteOAuthOutput {
+  readonly sessionToken: string;
+  readonly product: Product;
+  readonly site: Required<ConnectedSite>;
+  /** Every site the grant covers for this product. */
+  readonly sites: readonly Required<ConnectedSite>[];
+}
+
+export class CompleteOAuth {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly oauth: AtlassianOAuthGateway,
+    private readonly tokens: TokenGenerator,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(input: CompleteOAuthInput): Promise<CompleteOAuthOutput> {
+    const name = PRODUCT_NAMES[input.product];
+    if (input.error !== undefined) {
+      // Burn the state so the same flow cannot be completed later with a code.
+      if (input.state) await this.store.takePendingOAuth(stateIdOf(input.state));
+      const reason = /^[a-z_]{1,64}$/.test(input.error) ? ` (${input.error})` : '';
+      throw new AppError('oauth_denied', `Access to ${name} was not granted on Atlassian's consent page${reason}.`);
+    }
+    if (!input.code || !input.state) {
+      throw new AppError('invalid_request', 'The callback needs both the "code" and "state" query parameters.');
+    }
+    const pending = await this.store.takePendingOAuth(stateIdOf(input.state));
+    if (pending === undefined || pending.product !== input.product || pending.expiresAt <= this.clock.now()) {
+      throw new AppError('invalid_state', 'The OAuth state is unknown, expired or already used. Start the sign-in again.');
+    }
+
+    const granted = await this.oauth.exchangeCode(input.product, input.code);
+    const usable = usableSites(await this.oauth.accessibleResources(granted.accessToken), input.product);
+    const chosen = pending.preferredSite === undefined
+      ? usable[0]
+      : usable.find((site) => new URL(site.url).host === pending.preferredSite);
+    if (chosen === undefined) {
+      const which = pending.preferredSite === undefined ? 'any site' : `the site ${pending.preferredSite}`;
+      throw new AppError('no_accessible_site', `The ${name} authorization does not cover ${which}.`);
+    }
+
+    const now = this.clock.now();
+    const connection: OAuthConnection = {
+      product: input.product,
+      method: 'oauth',
+      site: chosen,
+      connectedAt: now,
+      version: this.tokens.id(),
+      accessToken: granted.accessToken,
+      ...(granted.refreshToken === undefined ? {} : { refreshToken: granted.refreshToken }),
+      accessTokenExpiresAt: now + granted.expiresInSeconds * 1000,
+      scopes: granted.scopes,
+    };
+    await this.store.putConnection(pending.sessionId, connection);
+    return { sessionToken: pending.sessionToken, product: input.product, site: chosen, sites: usable };
+  }
+}
+
+/**
+ * The sites of a grant that carry scopes of this product, de-duplicated by cloudId (Atlassian does not say
+ * whether a site with both products appears once or twice). A resource without a scope list is kept: the
+ * list is informative, and the listing call will tell if the site is not usable.
+ */
+function usableSites(resources: readonly AccessibleResource[], product: Product): Required<ConnectedSite>[] {
+  const seen = new Set<string>();
+  const sites: Required<ConnectedSite>[] = [];
+  for (const resource of resources) {
+    const carriesProduct = resource.scopes.length === 0 || resource.scopes.some((scope) => scope.includes(product));
+    if (!carriesProduct || seen.has(resource.id)) continue;
+    seen.add(resource.id);
+    sites.push({ id: resource.id, url: resource.url, name: resource.name });
+  }
+  return sites;
+}

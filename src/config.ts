@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { PRODUCTS, type Product } from './domain/product.js';
+import { normaliseSite } from './domain/site.js';
+
+const DEFAULT_SCOPES: Readonly<Record<Product, string>> = {
+  // read:jira-work covers project search; read:jira-user the identity call; offline_access brings a refresh token.
+  jira: 'read:jira-work read:jira-user offline_access',
+  // Spaces are listed through Confluence's v2 API, which takes granular scopes only.
+  confluence: 'read:space:confluence offline_access',
+};
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const httpUrl = z
+  .string()
+  .trim()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+const optionalHttpUrl = z.preprocess((value) => (value === '' ? undefined : value), httpUrl.optional());
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  FRONTEND_ORIGIN: optionalText,
+  JIRA_OAUTH_CLIENT_ID: optionalText,
+  JIRA_OAUTH_CLIENT_SECRET: optionalText,
+  JIRA_OAUTH_REDIRECT_URI: optionalHttpUrl,
+  JIRA_OAUTH_SCOPES: optionalText,
+  CONFLUENCE_OAUTH_CLIENT_ID: optionalText,
+  CONFLUENCE_OAUTH_CLIENT_SECRET: optionalText,
+  CONFLUENCE_OAUTH_REDIRECT_URI: optionalHttpUrl,
+  CONFLUENCE_OAUTH_SCOPES: optionalText,
+  ATLASSIAN_AUTH_URL: httpUrl.default('https://auth.atlassian.com'),
+  ATLASSIAN_API_URL: httpUrl.default('https://api.atlassian.com'),
+  ATLASSIAN_SITE_URL_TEMPLATE: z
+    .string()
+    .trim()
+    .default('https://{site}')
+    .refine((value) => value.includes('{site}'), 'must contain {site}')
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL'),
+  ATLASSIAN_DEFAULT_SITE: optionalText.refine(
+    (value) => value === undefined || isSite(value),
+    'must be an Atlassian Cloud site such as acme or acme.atlassian.net',
+  ),
+  OAUTH_STATE_TTL_SECONDS: positiveInt(600),
+  OAUTH_RETURN_URL: optionalHttpUrl,
+  SESSION_TTL_SECONDS: positiveInt(86_400),
+  UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface OAuthClientConfig {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Allowed browser origins; undefined means any origin (development only). */
+  readonly frontendOrigins?: readonly string[];
+  /** Per product; absent when any of client id, secret or redirect URI is missing. */
+  readonly oauth: Readonly<Partial<Record<Product, OAuthClientConfig>>>;
+  readonly atlassian: {
+    readonly authUrl: string;
+    readonly apiUrl: string;
+    readonly siteUrlTemplate: string;
+    readonly defaultSite?: string;
+    readonly timeoutMs: number;
+  };
+  readonly oauthStateTtlSeconds: number;
+  readonly oauthReturnUrl?: string;
+  readonly sessionTtlSeconds: number;
+  readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The only reader of environment variables. Pure: tests pass literals. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const oauth: Partial<Record<Product, OAuthClientConfig>> = {};
+  for (const product of PRODUCTS) {
+    const prefix = product.toUpperCase() as 'JIRA' | 'CONFLUENCE';
+    const clientId = e[`${prefix}_OAUTH_CLIENT_ID`];
+    const clientSecret = e[`${prefix}_OAUTH_CLIENT_SECRET`];
+    const redirectUri = e[`${prefix}_OAUTH_REDIRECT_URI`];
+    if (clientId === undefined || clientSecret === undefined || redirectUri === undefined) continue;
+    const scopes = (e[`${prefix}_OAUTH_SCOPES`] ?? DEFAULT_SCOPES[product]).split(/[\s,]+/).filter(Boolean);
+    oauth[product] = Object.freeze({ clientId, clientSecret, redirectUri, scopes: Object.freeze(scopes) });
+  }
+  const origins = e.FRONTEND_ORIGIN?.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean);
+
+  return deepFreeze({
+    port: e.PORT,
+    host: e.HOST,
+    ...(origins === undefined || origins.length === 0 ? {} : { frontendOrigins: origins }),
+    oauth,
+    atlassian: {
+      authUrl: e.ATLASSIAN_AUTH_URL,
+      apiUrl: e.ATLASSIAN_API_URL,
+      siteUrlTemplate: e.ATLASSIAN_SITE_URL_TEMPLATE,
+      ...(e.ATLASSIAN_DEFAULT_SITE === undefined ? {} : { defaultSite: normaliseSite(e.ATLASSIAN_DEFAULT_SITE) }),
+      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    },
+    oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
+    ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+function isSite(value: string): boolean {
+  try {
+    normaliseSite(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,65 @@
+import type { Product } from './product.js';
+
+/** The Atlassian site a connection reaches. `id` is the cloudId when known (always for OAuth). */
+export interface ConnectedSite {
+  readonly id?: string;
+  readonly url: string;
+  readonly name?: string;
+}
+
+interface ConnectionBase {
+  readonly product: Product;
+  readonly site: ConnectedSite;
+  readonly connectedAt: number;
+  /** Changes on every write, so a writer can compare-and-set against the connection it read. */
+  readonly version: string;
+}
+
+export interface OAuthConnection extends ConnectionBase {
+  readonly method: 'oauth';
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  /** Epoch milliseconds at which Atlassian stops accepting `accessToken`. */
+  readonly accessTokenExpiresAt: number;
+  readonly scopes: readonly string[];
+}
+
+export interface ApiTokenConnection extends ConnectionBase {
+  readonly method: 'api_token';
+  readonly email: string;
+  readonly apiToken: string;
+  /**
+   * `site`: Basic auth on https://<site>. `gateway`: Basic auth through api.atlassian.com/ex/<product>/<cloudId>,
+   * the only route Atlassian's scoped API tokens work on.
+   */
+  readonly route: 'site' | 'gateway';
+}
+
+export type Connection = OAuthConnection | ApiTokenConnection;
+export type AuthMethod = Connection['method'];
+
+export interface Session {
+  /** Hash of the session token (see session-token.ts); the token itself is never stored as a key. */
+  readonly id: string;
+  readonly createdAt: number;
+  /** Epoch milliseconds of the idle expiry as last extended by the store. */
+  readonly expiresAt: number;
+  readonly connections: Readonly<Partial<Record<Product, Connection>>>;
+}
+
+/** A started OAuth flow waiting for its callback. */
+export interface PendingOAuth {
+  /** Hash of the `state` sent to Atlassian. */
+  readonly stateId: string;
+  readonly product: Product;
+  readonly sessionId: string;
+  /** Kept so the callback can answer with the session token; the record is single use and short-lived. */
+  readonly sessionToken: string;
+  /** Host the user asked to connect, when they chose one. */
+  readonly preferredSite?: string;
+  readonly expiresAt: number;
+}
+
+export function siteHostOf(site: ConnectedSite): string {
+  return new URL(site.url).host;
+}

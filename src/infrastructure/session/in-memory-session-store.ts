@@ -1,0 +1,116 @@
+import type { Clock } from '../../application/ports/clock.js';
+import type { SessionStore } from '../../application/ports/session-store.js';
+import type { Product } from '../../domain/product.js';
+import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+
+interface StoredSession {
+  createdAt: number;
+  expiresAt: number;
+  connections: Partial<Record<Product, Connection>>;
+}
+
+/** How many expired entries one write may evict, so a write never stalls on a large backlog. */
+const SWEEP_BATCH = 64;
+
+/**
+ * Sessions in this process's memory: for development and single-instance use; everything is lost on restart.
+ *
+ * Both maps are kept in expiry order (every extension re-inserts the entry at the end, and TTLs are constant),
+ * so expired entries are always at the front and each write evicts them in constant time — no timer, no scan.
+ * Values are cloned in and out so callers cannot mutate stored state, as with any out-of-process store.
+ */
+export class InMemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, StoredSession>();
+  private readonly pending = new Map<string, PendingOAuth>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly sessionTtlSeconds: number,
+  ) {}
+
+  async get(id: string): Promise<Session | undefined> {
+    const stored = this.live(id);
+    if (stored === undefined) return undefined;
+    this.extend(id, stored);
+    return toSession(id, stored);
+  }
+
+  async create(id: string): Promise<Session> {
+    this.sweep();
+    const now = this.clock.now();
+    const stored: StoredSession = { createdAt: now, expiresAt: 0, connections: {} };
+    this.extend(id, stored);
+    return toSession(id, stored);
+  }
+
+  async putConnection(id: string, connection: Connection, options: { expectedVersion?: string } = {}): Promise<boolean> {
+    this.sweep();
+    let stored = this.live(id);
+    if (options.expectedVersion !== undefined && stored?.connections[connection.product]?.version !== options.expectedVersion) {
+      return false;
+    }
+    stored ??= { createdAt: this.clock.now(), expiresAt: 0, connections: {} };
+    stored.connections[connection.product] = structuredClone(connection);
+    this.extend(id, stored);
+    return true;
+  }
+
+  async removeConnection(id: string, product: Product): Promise<void> {
+    const stored = this.live(id);
+    if (stored !== undefined) delete stored.connections[product];
+  }
+
+  async delete(id: string): Promise<void> {
+    this.sessions.delete(id);
+  }
+
+  async putPendingOAuth(pending: PendingOAuth): Promise<void> {
+    this.sweep();
+    this.pending.delete(pending.stateId);
+    this.pending.set(pending.stateId, structuredClone(pending));
+  }
+
+  async takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined> {
+    const pending = this.pending.get(stateId);
+    if (pending === undefined) return undefined;
+    this.pending.delete(stateId);
+    return pending.expiresAt > this.clock.now() ? pending : undefined;
+  }
+
+  /** Sessions currently held, expired ones not yet evicted included. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  private live(id: string): StoredSession | undefined {
+    const stored = this.sessions.get(id);
+    if (stored === undefined) return undefined;
+    if (stored.expiresAt > this.clock.now()) return stored;
+    this.sessions.delete(id);
+    return undefined;
+  }
+
+  private extend(id: string, stored: StoredSession): void {
+    stored.expiresAt = this.clock.now() + this.sessionTtlSeconds * 1000;
+    this.sessions.delete(id);
+    this.sessions.set(id, stored);
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    evictExpired(this.sessions, now);
+    evictExpired(this.pending, now);
+  }
+}
+
+function evictExpired(map: Map<string, { expiresAt: number }>, now: number): void {
+  let budget = SWEEP_BATCH;
+  for (const [key, value] of map) {
+    if (value.expiresAt > now || budget-- === 0) return;
+    map.delete(key);
+  }
+}
+
+function toSession(id: string, stored: StoredSession): Session {
+  return { id, createdAt: stored.createdAt, expiresAt: stored.expiresAt, connections: structuredClone(stored.connections) };
+}
