@@ -1,0 +1,122 @@
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { ConnectionAccess } from './application/connection-access.js';
+import type { AtlassianOAuthGateway } from './application/ports/atlassian-oauth-gateway.js';
+import type { Clock } from './application/ports/clock.js';
+import type { ConfluenceGateway } from './application/ports/confluence-gateway.js';
+import type { JiraGateway } from './application/ports/jira-gateway.js';
+import type { Logger } from './application/ports/logger.js';
+import type { SessionStore } from './application/ports/session-store.js';
+import type { TokenGenerator } from './application/ports/token-generator.js';
+import { AuthenticateWithToken } from './application/use-cases/authenticate-with-token.js';
+import { CompleteOAuth } from './application/use-cases/complete-oauth.js';
+import { ListProjects } from './application/use-cases/list-projects.js';
+import { ListSpaces } from './application/use-cases/list-spaces.js';
+import { StartOAuth } from './application/use-cases/start-oauth.js';
+import type { Config } from './config.js';
+import type { AppDependencies } from './http/app.js';
+import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
+import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
+import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlassian-oauth-gateway.js';
+import { HttpConfluenceGateway } from './infrastructure/atlassian/http-confluence-gateway.js';
+import { HttpJiraGateway } from './infrastructure/atlassian/http-jira-gateway.js';
+import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
+import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
+import { SystemClock } from './infrastructure/system-clock.js';
+import { SERVICE_NAME, SERVICE_VERSION } from './version.js';
+
+/** One token per port or shared service. */
+export const TOKENS = {
+  config: Symbol('Config'),
+  logger: Symbol('Logger'),
+  clock: Symbol('Clock'),
+  tokenGenerator: Symbol('TokenGenerator'),
+  sessionStore: Symbol('SessionStore'),
+  atlassianHttp: Symbol('AtlassianHttp'),
+  atlassianUrls: Symbol('AtlassianUrls'),
+  oauthGateway: Symbol('AtlassianOAuthGateway'),
+  jiraGateway: Symbol('JiraGateway'),
+  confluenceGateway: Symbol('ConfluenceGateway'),
+  connectionAccess: Symbol('ConnectionAccess'),
+  startOAuth: Symbol('StartOAuth'),
+  completeOAuth: Symbol('CompleteOAuth'),
+  authenticateWithToken: Symbol('AuthenticateWithToken'),
+  listProjects: Symbol('ListProjects'),
+  listSpaces: Symbol('ListSpaces'),
+} as const;
+
+export interface Overrides {
+  readonly clock?: Clock;
+  readonly tokenGenerator?: TokenGenerator;
+}
+
+/**
+ * Wires every adapter to every port. Factories (not decorators) so each `new` is checked by the compiler and
+ * the application layer stays free of tsyringe. A child container per call keeps tests independent.
+ */
+export function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): DependencyContainer {
+  const c = rootContainer.createChildContainer();
+  const single = <T>(token: symbol, make: (c: DependencyContainer) => T): void => {
+    c.register<T>(token, { useFactory: instanceCachingFactory<T>(make) });
+  };
+
+  c.register(TOKENS.config, { useValue: config });
+  c.register(TOKENS.logger, { useValue: logger });
+  single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
+  single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
+  single<SessionStore>(TOKENS.sessionStore, (r) => new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds));
+
+  single(TOKENS.atlassianHttp, () =>
+    new AtlassianHttp({ timeoutMs: config.atlassian.timeoutMs, userAgent: `${SERVICE_NAME}/${SERVICE_VERSION}` }, logger),
+  );
+  single(TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));
+  single<AtlassianOAuthGateway>(TOKENS.oauthGateway, (r) =>
+    new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
+  );
+  single<JiraGateway>(TOKENS.jiraGateway, (r) => new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));
+  single<ConfluenceGateway>(TOKENS.confluenceGateway, (r) =>
+    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)),
+  );
+
+  single(TOKENS.connectionAccess, (r) => new ConnectionAccess(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.startOAuth, (r) =>
+    new StartOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
+      stateTtlSeconds: config.oauthStateTtlSeconds,
+    }),
+  );
+  single(TOKENS.completeOAuth, (r) =>
+    new CompleteOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock)),
+  );
+  single(TOKENS.authenticateWithToken, (r) =>
+    new AuthenticateWithToken(
+      r.resolve(TOKENS.sessionStore),
+      r.resolve(TOKENS.jiraGateway),
+      r.resolve(TOKENS.confluenceGateway),
+      r.resolve(TOKENS.tokenGenerator),
+      r.resolve(TOKENS.clock),
+      { defaultSite: config.atlassian.defaultSite },
+    ),
+  );
+  single(TOKENS.listProjects, (r) => new ListProjects(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.jiraGateway)));
+  single(TOKENS.listSpaces, (r) => new ListSpaces(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.confluenceGateway)));
+
+  // Resolve everything once: a missing registration fails at start, not on the first request.
+  for (const token of Object.values(TOKENS)) c.resolve(token);
+  return c;
+}
+
+/** What the HTTP adapter needs, resolved from the container. */
+export function appDependencies(c: DependencyContainer): AppDependencies {
+  return {
+    startOAuth: c.resolve(TOKENS.startOAuth),
+    completeOAuth: c.resolve(TOKENS.completeOAuth),
+    authenticateWithToken: c.resolve(TOKENS.authenticateWithToken),
+    listProjects: c.resolve(TOKENS.listProjects),
+    listSpaces: c.resolve(TOKENS.listSpaces),
+    logger: c.resolve(TOKENS.logger),
+  };
+}
+
+/** Releases what the container opened (sockets, connections). */
+export async function closeContainer(c: DependencyContainer): Promise<void> {
+  c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
+}

@@ -1,0 +1,97 @@
+import cors from '@koa/cors';
+import Koa from 'koa';
+import bodyParser from 'koa-bodyparser';
+import type { Logger } from '../application/ports/logger.js';
+import type { AuthenticateWithToken } from '../application/use-cases/authenticate-with-token.js';
+import type { CompleteOAuth } from '../application/use-cases/complete-oauth.js';
+import type { ListProjects } from '../application/use-cases/list-projects.js';
+import type { ListSpaces } from '../application/use-cases/list-spaces.js';
+import type { StartOAuth } from '../application/use-cases/start-oauth.js';
+import { AppError } from '../domain/errors.js';
+import { docsMiddleware } from './docs.js';
+import { errorMiddleware } from './error-middleware.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { listingRoutes } from './routes/listing-routes.js';
+import { SESSION_HEADER } from './session-header.js';
+
+export interface AppDependencies {
+  readonly startOAuth: StartOAuth;
+  readonly completeOAuth: CompleteOAuth;
+  readonly authenticateWithToken: AuthenticateWithToken;
+  readonly listProjects: ListProjects;
+  readonly listSpaces: ListSpaces;
+  readonly logger: Logger;
+}
+
+export interface HttpSettings {
+  readonly version: string;
+  /** Allowed browser origins; undefined allows any origin. */
+  readonly frontendOrigins?: readonly string[];
+  readonly oauthReturnUrl?: string;
+  readonly maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
+
+/** The Koa application, not listening: tests start it on port 0, main.ts on the configured port. */
+export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (error: unknown, ctx?: Koa.Context) => {
+    deps.logger.error({ err: error, method: ctx?.method, path: ctx?.path }, 'request failed');
+  });
+
+  const routers = [
+    healthRoutes(settings.version),
+    authRoutes({ ...deps, oauthReturnUrl: settings.oauthReturnUrl }),
+    listingRoutes(deps),
+  ];
+
+  app.use(errorMiddleware());
+  app.use(notFoundMiddleware());
+  app.use(
+    cors({
+      origin: (ctx) => allowedOrigin(ctx.get('Origin'), settings.frontendOrigins),
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', SESSION_HEADER, 'If-None-Match', 'X-Request-Id'],
+      exposeHeaders: [SESSION_HEADER, 'Retry-After', 'X-Request-Id', 'ETag'],
+      maxAge: 600,
+    }),
+  );
+  app.use(docsMiddleware(buildOpenApiDocument(settings.version)));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+      strict: true,
+    }),
+  );
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}
+
+/**
+ * Turns "nothing answered" into the JSON error contract: 404 when no route has this path, 405 (with the `Allow`
+ * header the router set) when the path exists for other methods.
+ */
+function notFoundMiddleware(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined && ctx.body !== null) return;
+    if (ctx.status === 405 || ctx.status === 501) {
+      throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
+    }
+    if (ctx.status === 404) throw new AppError('not_found', `No endpoint at ${ctx.method} ${ctx.path}.`);
+  };
+}
+
+function allowedOrigin(origin: string, allowed: readonly string[] | undefined): string {
+  if (origin === '') return '';
+  if (allowed === undefined) return origin;
+  return allowed.includes(origin) ? origin : '';
+}

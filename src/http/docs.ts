@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Middleware } from 'koa';
+import { koaSwagger } from 'koa2-swagger-ui';
+import { AppError } from '../domain/errors.js';
+
+const ASSETS_PREFIX = '/docs-assets/local/';
+// koa2-swagger-ui links swagger-ui from a CDN; this service may run offline, so the files come from swagger-ui-dist.
+const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
+  'swagger-ui.min.css': { file: 'swagger-ui.css', type: 'text/css' },
+  'swagger-ui-bundle.js': { file: 'swagger-ui-bundle.js', type: 'application/javascript' },
+  'swagger-ui-standalone-preset.js': { file: 'swagger-ui-standalone-preset.js', type: 'application/javascript' },
+};
+const distDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+/** Serves `/openapi.json`, the Swagger UI at `/docs`, and the UI's assets — for GET and HEAD only. */
+export function docsMiddleware(document: object): Middleware {
+  const ui = koaSwagger({
+    routePrefix: '/docs',
+    title: 'Atlassian connector API',
+    swaggerOptions: { url: '/openapi.json' },
+    swaggerCdnUrl: '/docs-assets',
+    swaggerVersion: 'local',
+    hideTopbar: true,
+  });
+  const body = JSON.stringify(document);
+  return async (ctx, next) => {
+    const isDocsPath = ctx.path === '/openapi.json' || ctx.path === '/docs' || ctx.path === '/docs/' || ctx.path.startsWith(ASSETS_PREFIX);
+    if (!isDocsPath) return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.set('Allow', 'GET, HEAD');
+      throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
+    }
+    if (ctx.path === '/openapi.json') {
+      ctx.type = 'application/json';
+      ctx.body = body;
+      return;
+    }
+    if (ctx.path === '/docs' || ctx.path === '/docs/') return ui(ctx, next);
+    const asset = ctx.path.startsWith(ASSETS_PREFIX) ? ASSETS[ctx.path.slice(ASSETS_PREFIX.length)] : undefined;
+    if (asset !== undefined) {
+      ctx.type = asset.type;
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.body = createReadStream(path.join(distDir, asset.file));
+      return;
+    }
+    throw new AppError('not_found', 'No such documentation file.');
+  };
+}

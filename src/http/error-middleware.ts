@@ -1,0 +1,74 @@
+import type { Middleware } from 'koa';
+import { AppError, RetryableError, type ErrorCode } from '../domain/errors.js';
+
+/** The only place an error code becomes an HTTP status. */
+export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
+  validation_error: 400,
+  invalid_request: 400,
+  invalid_site: 400,
+  invalid_state: 400,
+  oauth_denied: 400,
+  invalid_grant: 400,
+  invalid_credentials: 401,
+  missing_session: 401,
+  invalid_session: 401,
+  reauth_required: 401,
+  upstream_unauthorized: 401,
+  not_connected: 403,
+  no_accessible_site: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  upstream_error: 502,
+  oauth_not_configured: 503,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
+};
+
+/** Errors thrown by Koa's own middleware (body parser, http-errors) carry a status; give each a code. */
+const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'validation_error',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * First in the chain: every failure leaves as `{"error":{"code","message"}}`. Unknown errors become a fixed
+ * 500 message and are emitted for logging — their text and stack never reach the client.
+ */
+export function errorMiddleware(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.code === 'internal_error') ctx.app.emit('error', thrown, ctx);
+      ctx.status = STATUS_OF[error.code];
+      if (error instanceof RetryableError) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+      ctx.body = { error: { code: error.code, message: error.message, ...error.details } };
+    }
+  };
+}
+
+export function toAppError(thrown: unknown): AppError {
+  if (thrown instanceof AppError) return thrown;
+  const status = (thrown as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = CODE_OF_STATUS[status] ?? 'invalid_request';
+    return new AppError(code, koaErrorMessage(thrown, status));
+  }
+  return new AppError('internal_error', 'Something went wrong on our side. Try again later.');
+}
+
+function koaErrorMessage(thrown: unknown, status: number): string {
+  const type = (thrown as { type?: unknown }).type;
+  if (type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (status === 413) return 'The request body is too large.';
+  if (status === 415) return 'The request body must be JSON (Content-Type: application/json).';
+  return 'The request could not be read.';
+}

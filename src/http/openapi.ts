@@ -1,0 +1,105 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { STATUS_OF } from './error-middleware.js';
+import type { ErrorCode } from '../domain/errors.js';
+import {
+  ApiTokenLoginBody,
+  ApiTokenLoginResponse,
+  ErrorResponse,
+  HealthResponse,
+  OAuthCallbackQuery,
+  OAuthCallbackResponse,
+  OAuthStartQuery,
+  OAuthStartResponse,
+  ProductParam,
+  ProjectsResponse,
+  SpacesResponse,
+} from './schemas.js';
+import { SESSION_HEADER } from './session-header.js';
+import { z } from './zod-openapi.js';
+
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+
+/** One response entry per status, listing every error code that can produce it. */
+function errors(...codes: ErrorCode[]): Record<number, ResponseConfig> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
+  const responses: Record<number, ResponseConfig> = {};
+  for (const [status, list] of byStatus) {
+    responses[status] = { description: `Error: ${list.map((c) => `\`${c}\``).join(', ')}`, content: json(ErrorResponse) };
+  }
+  return responses;
+}
+
+const sessionTokenHeader = {
+  [SESSION_HEADER]: { description: 'The session token; send it on every later request.', schema: { type: 'string' as const } },
+};
+const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout'];
+const listingErrors: ErrorCode[] = ['missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', ...upstreamErrors];
+
+/** Built from the same schemas the routes validate with, so the document cannot drift from the code. */
+export function buildOpenApiDocument(version: string): object {
+  const registry = new OpenAPIRegistry();
+  const session = registry.registerComponent('securitySchemes', 'sessionToken', {
+    type: 'apiKey',
+    in: 'header',
+    name: SESSION_HEADER,
+    description: 'Opaque session token returned by the login endpoints.',
+  });
+  const product = z.object({ product: ProductParam });
+  const optionalSession = [{}, { [session.name]: [] }];
+
+  registry.registerPath({
+    method: 'get', path: '/', summary: 'Health check', tags: ['health'],
+    responses: { 200: { description: 'The service is up.', content: json(HealthResponse) } },
+  });
+  registry.registerPath({
+    method: 'get', path: '/auth/{product}/oauth/start', tags: ['auth'], security: optionalSession,
+    summary: 'Start an OAuth 2.0 (3LO) sign-in',
+    description: 'Creates a session (or adds the product to the session named by X-Session-Token) and returns the Atlassian consent URL to send the browser to.',
+    request: { params: product, query: OAuthStartQuery },
+    responses: {
+      200: { description: 'Consent URL; the session token is in the X-Session-Token header.', headers: sessionTokenHeader, content: json(OAuthStartResponse) },
+      ...errors('invalid_site', 'validation_error', 'oauth_not_configured', 'not_found'),
+    },
+  });
+  registry.registerPath({
+    method: 'get', path: '/auth/{product}/oauth/callback', tags: ['auth'],
+    summary: "Atlassian's redirect target after consent",
+    description: 'Exchanges the code, finds the site and stores the tokens in the session bound to `state`. With OAUTH_RETURN_URL set, answers 302 to it with `product` and `status=connected` or `status=error&code=…`.',
+    request: { params: product, query: OAuthCallbackQuery },
+    responses: {
+      200: { description: 'Connected.', headers: sessionTokenHeader, content: json(OAuthCallbackResponse) },
+      302: { description: 'Redirect to OAUTH_RETURN_URL (when configured).' },
+      ...errors('invalid_request', 'invalid_state', 'oauth_denied', 'invalid_grant', 'validation_error', 'no_accessible_site', ...upstreamErrors),
+    },
+  });
+  registry.registerPath({
+    method: 'post', path: '/auth/{product}/api-token', tags: ['auth'], security: optionalSession,
+    summary: 'Connect with an email and API token',
+    description: 'Checks the credentials against Atlassian, then stores them in a new session or in the session named by X-Session-Token.',
+    request: { params: product, body: { content: json(ApiTokenLoginBody), required: true } },
+    responses: {
+      200: { description: 'Connected.', headers: sessionTokenHeader, content: json(ApiTokenLoginResponse) },
+      ...errors('validation_error', 'invalid_site', 'invalid_credentials', ...upstreamErrors),
+    },
+  });
+  registry.registerPath({
+    method: 'get', path: '/jira/projects', tags: ['listings'], security: [{ [session.name]: [] }],
+    summary: 'Every Jira project the connected account can see',
+    responses: { 200: { description: 'All projects, across all upstream pages.', content: json(ProjectsResponse) }, ...errors(...listingErrors) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/confluence/spaces', tags: ['listings'], security: [{ [session.name]: [] }],
+    summary: 'Every Confluence space the connected account can see',
+    responses: { 200: { description: 'All spaces, across all upstream pages.', content: json(SpacesResponse) }, ...errors(...listingErrors) },
+  });
+
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Atlassian connector',
+      version,
+      description: 'Connects a user\'s Jira Cloud and Confluence Cloud accounts and lists projects and spaces. Every error is `{"error":{"code","message"}}`.',
+    },
+  });
+}

@@ -1,0 +1,88 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type {} from 'koa-bodyparser'; // declares ctx.request.body
+import type { AuthenticateWithToken } from '../../application/use-cases/authenticate-with-token.js';
+import type { CompleteOAuth, CompleteOAuthOutput } from '../../application/use-cases/complete-oauth.js';
+import type { StartOAuth } from '../../application/use-cases/start-oauth.js';
+import type { Product } from '../../domain/product.js';
+import { toAppError } from '../error-middleware.js';
+import { productParam } from '../product-param.js';
+import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthStartQuery } from '../schemas.js';
+import { sendSessionToken, sessionTokenOf } from '../session-header.js';
+import { validate } from '../validate.js';
+
+export interface AuthRouteDeps {
+  readonly startOAuth: StartOAuth;
+  readonly completeOAuth: CompleteOAuth;
+  readonly authenticateWithToken: AuthenticateWithToken;
+  /** When set, the OAuth callback redirects the browser here instead of answering JSON. */
+  readonly oauthReturnUrl?: string;
+}
+
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const router = new Router();
+
+  router.get('/auth/:product/oauth/start', async (ctx) => {
+    const product = productParam(ctx.params['product']);
+    const query = validate(OAuthStartQuery, ctx.query, 'query');
+    const result = await deps.startOAuth.execute({
+      product,
+      sessionToken: sessionTokenOf(ctx),
+      site: query.site,
+    });
+    sendSessionToken(ctx, result.sessionToken);
+    ctx.body = { auth_url: result.authUrl };
+  });
+
+  router.get('/auth/:product/oauth/callback', async (ctx) => {
+    const product = productParam(ctx.params['product']);
+    if (deps.oauthReturnUrl === undefined) {
+      respondWithSession(ctx, await completeFromQuery(deps.completeOAuth, product, ctx));
+      return;
+    }
+    // The browser is on this URL, not the frontend: send it back to the frontend with the outcome either way.
+    const target = new URL(deps.oauthReturnUrl);
+    target.searchParams.set('product', product);
+    try {
+      await completeFromQuery(deps.completeOAuth, product, ctx);
+      target.searchParams.set('status', 'connected');
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      if (error.code === 'internal_error') ctx.app.emit('error', thrown, ctx);
+      target.searchParams.set('status', 'error');
+      target.searchParams.set('code', error.code);
+    }
+    ctx.redirect(target.toString());
+  });
+
+  router.post('/auth/:product/api-token', async (ctx) => {
+    const product = productParam(ctx.params['product']);
+    const body = validate(ApiTokenLoginBody, ctx.request.body ?? {}, 'request body');
+    const result = await deps.authenticateWithToken.execute({
+      product,
+      email: body.email,
+      apiToken: body.api_token,
+      site: body.site,
+      sessionToken: sessionTokenOf(ctx),
+    });
+    sendSessionToken(ctx, result.sessionToken);
+    ctx.body = { session_token: result.sessionToken, product: result.product, site: result.site };
+  });
+
+  return router;
+}
+
+function completeFromQuery(useCase: CompleteOAuth, product: Product, ctx: Context): Promise<CompleteOAuthOutput> {
+  const query = validate(OAuthCallbackQuery, ctx.query, 'query');
+  return useCase.execute({
+    product,
+    code: query.code,
+    state: query.state,
+    error: query.error,
+  });
+}
+
+function respondWithSession(ctx: Context, result: CompleteOAuthOutput): void {
+  sendSessionToken(ctx, result.sessionToken);
+  ctx.body = { session_token: result.sessionToken, product: result.product, site: result.site, sites: result.sites };
+}

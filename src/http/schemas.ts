@@ -1,0 +1,78 @@
+import { z } from './zod-openapi.js';
+
+/** Limits on what a client can send; generous for real values, small enough to refuse abuse cheaply. */
+const MAX_EMAIL = 254;
+const MAX_API_TOKEN = 2048;
+const MAX_SITE = 300;
+const MAX_OAUTH_PARAM = 4096;
+
+export const ProductParam = z.enum(['jira', 'confluence']).openapi({ param: { name: 'product', in: 'path' } });
+
+export const ApiTokenLoginBody = z
+  .object({
+    email: z.string().trim().max(MAX_EMAIL).pipe(z.email()).openapi({ example: 'ada@example.com' }),
+    api_token: z.string().min(1).max(MAX_API_TOKEN).openapi({ description: 'Atlassian API token (id.atlassian.com).' }),
+    site: z
+      .string()
+      .max(MAX_SITE)
+      .optional()
+      .openapi({ description: 'acme, acme.atlassian.net or https://acme.atlassian.net; defaults to ATLASSIAN_DEFAULT_SITE.', example: 'acme' }),
+  })
+  .openapi('ApiTokenLoginRequest');
+
+export const OAuthStartQuery = z.object({
+  site: z.string().max(MAX_SITE).optional().openapi({ description: 'Site host to connect when the grant covers several.' }),
+});
+
+export const OAuthCallbackQuery = z.object({
+  code: z.string().max(MAX_OAUTH_PARAM).optional(),
+  state: z.string().max(MAX_OAUTH_PARAM).optional(),
+  error: z.string().max(MAX_OAUTH_PARAM).optional(),
+  error_description: z.string().max(MAX_OAUTH_PARAM).optional(),
+});
+
+const SiteRef = z.object({ id: z.string(), url: z.string(), name: z.string() }).openapi('Site');
+
+export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health');
+export const OAuthStartResponse = z.object({ auth_url: z.string() }).openapi('OAuthStartResponse');
+export const OAuthCallbackResponse = z
+  .object({ session_token: z.string(), product: ProductParam, site: SiteRef, sites: z.array(SiteRef) })
+  .openapi('OAuthCallbackResponse');
+export const ApiTokenLoginResponse = z
+  .object({ session_token: z.string(), product: ProductParam, site: z.object({ url: z.string() }) })
+  .openapi('ApiTokenLoginResponse');
+
+export const Project = z
+  .object({
+    id: z.string(),
+    key: z.string(),
+    name: z.string(),
+    type: z.string().optional().openapi({ description: 'Jira projectTypeKey: software, service_desk, business, …' }),
+    style: z.string().optional(),
+    avatar_url: z.string().optional(),
+    url: z.string().optional().openapi({ description: 'Browser link to the project.' }),
+  })
+  .openapi('Project');
+export const ProjectsResponse = z.object({ projects: z.array(Project), total: z.number().int() }).openapi('ProjectsResponse');
+
+export const Space = z
+  .object({
+    id: z.string(),
+    key: z.string(),
+    name: z.string(),
+    type: z.string().optional(),
+    status: z.string().optional(),
+    url: z.string().optional().openapi({ description: 'Browser link to the space.' }),
+  })
+  .openapi('Space');
+export const SpacesResponse = z.object({ spaces: z.array(Space), total: z.number().int() }).openapi('SpacesResponse');
+
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_session' }),
+      message: z.string(),
+      fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');

@@ -1,0 +1,42 @@
+import type { AtlassianCredentials } from '../../application/ports/atlassian-credentials.js';
+import type { Product } from '../../domain/product.js';
+
+/** CloudIds are UUIDs; anything else in a URL path would be a sign of a corrupted record. */
+const CLOUD_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Where a product's REST API lives for some credentials: OAuth tokens (and scoped API tokens) only work through
+ * the gateway at `{api}/ex/{product}/{cloudId}`, classic API tokens on the site itself. Both roots take the same
+ * paths (`/rest/api/3/...` for Jira, `/wiki/...` for Confluence).
+ */
+export class AtlassianUrls {
+  constructor(
+    private readonly apiUrl: string,
+    private readonly siteUrlTemplate: string,
+  ) {}
+
+  productRoot(product: Product, credentials: AtlassianCredentials): string {
+    if (credentials.kind === 'oauth') return this.gateway(product, credentials.cloudId);
+    if (credentials.gatewayCloudId !== undefined) return this.gateway(product, credentials.gatewayCloudId);
+    return this.site(credentials.host);
+  }
+
+  /** `host` must come from normaliseSite(): the template is filled with it verbatim. */
+  site(host: string): string {
+    return this.siteUrlTemplate.replaceAll('{site}', host).replace(/\/+$/, '');
+  }
+
+  api(path: string): string {
+    return `${this.apiUrl}${path}`;
+  }
+
+  private gateway(product: Product, cloudId: string): string {
+    if (!CLOUD_ID.test(cloudId)) throw new Error('Stored cloudId is malformed');
+    return `${this.apiUrl}/ex/${product}/${cloudId}`;
+  }
+}
+
+export function authorizationHeader(credentials: AtlassianCredentials): string {
+  if (credentials.kind === 'oauth') return `Bearer ${credentials.accessToken}`;
+  return `Basic ${Buffer.from(`${credentials.email}:${credentials.apiToken}`, 'utf8').toString('base64')}`;
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { AccessibleResource, AtlassianOAuthGateway, OAuthTokens } from '../../application/ports/atlassian-oauth-gateway.js';
+import { AppError } from '../../domain/errors.js';
+import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
+import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
+import type { AtlassianUrls } from './atlassian-urls.js';
+
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
+}
+
+const tokenSchema = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).optional(),
+  expires_in: z.coerce.number().positive(),
+  scope: z.string().optional(),
+});
+
+const resourceSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().default(''),
+  url: z.string().url().refine((url) => url.startsWith('https://') || url.startsWith('http://')),
+  scopes: z.array(z.string()).default([]),
+});
+
+/** Atlassian's authorization server (auth.atlassian.com) and accessible-resources (api.atlassian.com). */
+export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
+  constructor(
+    private readonly http: AtlassianHttp,
+    private readonly urls: AtlassianUrls,
+    private readonly authUrl: string,
+    private readonly clients: Readonly<Partial<Record<Product, OAuthClient>>>,
+  ) {}
+
+  isConfigured(product: Product): boolean {
+    return this.clients[product] !== undefined;
+  }
+
+  authorizationUrl(product: Product, state: string): string {
+    const client = this.client(product);
+    // Built by hand so spaces in `scope` are %20, as in every Atlassian example (URLSearchParams writes `+`).
+    const params: [string, string][] = [
+      ['audience', 'api.atlassian.com'],
+      ['client_id', client.clientId],
+      ['scope', client.scopes.join(' ')],
+      ['redirect_uri', client.redirectUri],
+      ['state', state],
+      ['response_type', 'code'],
+      ['prompt', 'consent'],
+    ];
+    return `${this.authUrl}/authorize?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+  }
+
+  async exchangeCode(product: Product, code: string): Promise<OAuthTokens> {
+    const client = this.client(product);
+    return this.grant(product, {
+      grant_type: 'authorization_code',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      code,
+      redirect_uri: client.redirectUri,
+    });
+  }
+
+  async refresh(product: Product, refreshToken: string): Promise<OAuthTokens> {
+    const client = this.client(product);
+    return this.grant(product, {
+      grant_type: 'refresh_token',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      refresh_token: refreshToken,
+    });
+  }
+
+  async accessibleResources(accessToken: string): Promise<AccessibleResource[]> {
+    const response = await this.http.get(this.urls.api('/oauth/token/accessible-resources'), `Bearer ${accessToken}`);
+    if (response.status !== 200) throw failure(response);
+    if (!Array.isArray(response.body)) {
+      throw new AppError('upstream_error', 'Atlassian answered accessible-resources with an unexpected body.');
+    }
+    // One malformed entry should not hide the usable sites next to it.
+    return response.body.flatMap((entry: unknown) => {
+      const parsed = resourceSchema.safeParse(entry);
+      return parsed.success ? [parsed.data] : [];
+    });
+  }
+
+  private async grant(product: Product, body: Record<string, string>): Promise<OAuthTokens> {
+    const response = await this.http.postJson(`${this.authUrl}/oauth/token`, body);
+    if (response.status !== 200) throw grantFailure(product, response);
+    const parsed = tokenSchema.safeParse(response.body);
+    if (!parsed.success) throw new AppError('upstream_error', "Atlassian's token endpoint answered with an unexpected body.");
+    const { access_token, refresh_token, expires_in, scope } = parsed.data;
+    return {
+      accessToken: access_token,
+      ...(refresh_token === undefined ? {} : { refreshToken: refresh_token }),
+      expiresInSeconds: expires_in,
+      scopes: scope === undefined ? [] : scope.split(/\s+/).filter(Boolean),
+    };
+  }
+
+  private client(product: Product): OAuthClient {
+    const client = this.clients[product];
+    if (client === undefined) {
+      throw new AppError('oauth_not_configured', `OAuth sign-in for ${PRODUCT_NAMES[product]} is not configured on this server.`);
+    }
+    return client;
+  }
+}
+
+/**
+ * Atlassian's token endpoint says "your grant is no good" with 400/403 and `invalid_grant` or
+ * `unauthorized_client`, but answers 401 `access_denied` for a wrong client secret — our misconfiguration, which
+ * sending the user through consent again would not fix. The `error` field is read before the status, which
+ * Atlassian has changed before.
+ */
+function grantFailure(product: Product, response: UpstreamResponse): AppError {
+  const error = (response.body as { error?: unknown } | undefined)?.error;
+  const clientRejected = response.status === 401 || error === 'access_denied' || error === 'invalid_client';
+  if (clientRejected) {
+    return new AppError('upstream_error', `Atlassian rejected this server's ${PRODUCT_NAMES[product]} OAuth client credentials.`);
+  }
+  const grantRejected = error === 'invalid_grant' || error === 'unauthorized_client' || response.status === 400 || response.status === 403;
+  if (grantRejected) {
+    return new AppError('invalid_grant', 'Atlassian refused the authorization grant; it may be expired, used or revoked. Sign in again.');
+  }
+  return failure(response);
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
+import type { ConfluenceGateway } from '../../application/ports/confluence-gateway.js';
+import { AppError } from '../../domain/errors.js';
+import type { Space } from '../../domain/listing.js';
+import { failure, type AtlassianHttp } from './atlassian-http.js';
+import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
+import { verifyIdentity } from './verify-identity.js';
+
+/** The largest page Confluence's v2 spaces endpoint allows. */
+const PAGE_SIZE = 250;
+const MAX_PAGES = 10_000;
+const SPACES_PATH = '/wiki/api/v2/spaces';
+
+const spaceSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  key: z.string(),
+  name: z.string(),
+  type: z.string().optional(),
+  status: z.string().optional(),
+  _links: z.object({ webui: z.string().optional() }).optional(),
+});
+
+const pageSchema = z.object({
+  results: z.array(spaceSchema),
+  _links: z.object({ next: z.string().optional() }).optional(),
+});
+
+export class HttpConfluenceGateway implements ConfluenceGateway {
+  constructor(
+    private readonly http: AtlassianHttp,
+    private readonly urls: AtlassianUrls,
+  ) {}
+
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
+    const url = `${this.urls.productRoot('confluence', credentials)}/wiki/rest/api/user/current`;
+    return verifyIdentity(this.http, url, authorizationHeader(credentials), `Confluence on ${credentials.host}`);
+  }
+
+  async listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]> {
+    const root = this.urls.productRoot('confluence', credentials);
+    const authorization = authorizationHeader(credentials);
+    const spaces = new Map<string, Space>();
+    const seenQueries = new Set<string>();
+    let query = `limit=${PAGE_SIZE}`;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, authorization);
+      if (response.status !== 200) throw failure(response);
+      const parsed = pageSchema.safeParse(response.body);
+      if (!parsed.success) throw new AppError('upstream_error', 'Confluence answered the space listing with an unexpected body.');
+      for (const value of parsed.data.results) if (!spaces.has(value.id)) spaces.set(value.id, toSpace(value, siteUrl));
+
+      const next = parsed.data._links?.next || linkHeaderNext(response.headers.get('link'));
+      if (!next) return [...spaces.values()];
+      query = nextQuery(next);
+      // A server repeating a link would loop forever; what was collected so far is all there is.
+      if (seenQueries.has(query)) return [...spaces.values()];
+      seenQueries.add(query);
+    }
+    throw new AppError('upstream_error', 'Confluence kept returning pages of spaces; the listing was stopped.');
+  }
+}
+
+/**
+ * Confluence's next link is relative to the *site* (`/wiki/api/v2/spaces?cursor=…`), so through the gateway it
+ * lacks the `/ex/confluence/{cloudId}` prefix, and some answers carry an absolute URL instead. Only the query
+ * (the cursor) is taken from it; the request goes to our own root and path, so a link can never send a
+ * credential to another host.
+ */
+function nextQuery(next: string): string {
+  const url = new URL(next, 'https://next-link.invalid');
+  if (!url.pathname.endsWith(SPACES_PATH.slice('/wiki'.length))) {
+    throw new AppError('upstream_error', 'Confluence answered with a next-page link of an unexpected form.');
+  }
+  if (!url.searchParams.has('limit')) url.searchParams.set('limit', String(PAGE_SIZE));
+  return url.searchParams.toString();
+}
+
+/** `Link: </wiki/api/v2/spaces?cursor=…>; rel="next", <https://x.atlassian.net/wiki>; rel="base"` */
+function linkHeaderNext(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  for (const part of header.split(',')) {
+    const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
+}
+
+function toSpace(value: z.infer<typeof spaceSchema>, siteUrl: string): Space {
+  const webui = value._links?.webui;
+  return {
+    id: value.id,
+    key: value.key,
+    name: value.name,
+    ...(value.type === undefined ? {} : { type: value.type }),
+    ...(value.status === undefined ? {} : { status: value.status }),
+    ...(webui?.startsWith('/') ? { url: `${siteUrl}/wiki${webui}` } : {}),
+  };
+}
