@@ -13,7 +13,8 @@ import { ListProjects } from './application/use-cases/list-projects.js';
 import { ListSpaces } from './application/use-cases/list-spaces.js';
 import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
-import type { AppDependencies } from './http/app.js';
+import type Koa from 'koa';
+import { createApp, type AppDependencies } from './http/app.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
 import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
 import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlassian-oauth-gateway.js';
@@ -114,6 +115,17 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     listSpaces: c.resolve(TOKENS.listSpaces),
     logger: c.resolve(TOKENS.logger),
   };
+}
+
+/** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
+export function buildService(config: Config, logger: Logger, overrides: Overrides = {}): { app: Koa; container: DependencyContainer } {
+  const container = buildContainer(config, logger, overrides);
+  const app = createApp(appDependencies(container), {
+    version: SERVICE_VERSION,
+    frontendOrigins: config.frontendOrigins,
+    oauthReturnUrl: config.oauthReturnUrl,
+  });
+  return { app, container };
 }
 
 /** Releases what the container opened (sockets, connections). */

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import 'dotenv/config';
 import type { AddressInfo } from 'node:net';
-import { appDependencies, buildContainer, closeContainer } from './composition-root.js';
+import { buildService, closeContainer } from './composition-root.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { SERVICE_VERSION } from './version.js';
 
@@ -26,12 +25,7 @@ async function main(): Promise<void> {
     if (config.oauth[product] === undefined) logger.info({ product }, 'OAuth not configured for this product; only API-token login is available');
   }
 
-  const container = buildContainer(config, logger);
-  const app = createApp(appDependencies(container), {
-    version: SERVICE_VERSION,
-    frontendOrigins: config.frontendOrigins,
-    oauthReturnUrl: config.oauthReturnUrl,
-  });
+  const { app, container } = buildService(config, logger);
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.host, version: SERVICE_VERSION }, 'listening');

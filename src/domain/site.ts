@@ -16,6 +16,8 @@ export function normaliseSite(input: string): string {
   if (input.length === 0) throw new InvalidSiteError('it is empty');
   if (input.length > MAX_INPUT_LENGTH) throw new InvalidSiteError('it is too long');
   if (/[\s\u0000-\u001f\u007f]/u.test(input)) throw new InvalidSiteError('it contains whitespace or control characters');
+  // Before lower-casing: some non-ASCII letters lower-case into ASCII (U+212A KELVIN SIGN becomes "k").
+  if (/[^\x21-\x7e]/.test(input)) throw new InvalidSiteError('it contains characters that are not plain ASCII');
 
   let rest = input.toLowerCase();
   if (rest.startsWith('https://')) {

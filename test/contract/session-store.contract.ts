@@ -1,0 +1,301 @@
+import { expect } from 'chai';
+import type { Clock } from '../../src/application/ports/clock.js';
+import type { SessionStore } from '../../src/application/ports/session-store.js';
+import type { Product } from '../../src/domain/product.js';
+import type { Connection, OAuthConnection, PendingOAuth, Session } from '../../src/domain/session.js';
+import { sessionIdOf, stateIdOf } from '../../src/domain/session-token.js';
+
+/**
+ * What one adapter gives the contract. `advance` lets time pass for the store: an adapter on a fake clock moves
+ * it; an adapter whose TTLs run on real time (Redis) sleeps, so it should use a TTL of one or two seconds. The
+ * suite advances only a few times, by at most 1.2 TTL each, to keep such a run short.
+ */
+export interface SessionStoreFixture {
+  readonly store: SessionStore;
+  /** The clock the store reads; the suite uses it to write absolute times such as PendingOAuth.expiresAt. */
+  readonly clock: Clock;
+  readonly advance: (ms: number) => Promise<void>;
+  readonly ttlSeconds: number;
+  readonly cleanup?: () => Promise<void>;
+}
+
+export function sessionStoreContract(name: string, make: () => Promise<SessionStoreFixture>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let fixture: SessionStoreFixture;
+    let store: SessionStore;
+    let ttlMs: number;
+    let ids = 0;
+
+    /** A fresh session id shaped like the real ones (a hash of a token). */
+    function newId(): string {
+      return sessionIdOf(`contract-${name}-${process.pid}-${Date.now()}-${++ids}`);
+    }
+
+    function connection(product: Product, version: string, accessToken = `access-${version}`): OAuthConnection {
+      return {
+        product,
+        method: 'oauth',
+        site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
+        connectedAt: fixture.clock.now(),
+        version,
+        accessToken,
+        refreshToken: `refresh-${version}`,
+        accessTokenExpiresAt: fixture.clock.now() + 3_600_000,
+        scopes: ['read:jira-work', 'offline_access'],
+      };
+    }
+
+    function pending(sessionId: string, expiresInMs: number): PendingOAuth {
+      return {
+        stateId: stateIdOf(`state-${newId()}`),
+        product: 'jira',
+        sessionId,
+        sessionToken: `token-of-${sessionId}`,
+        preferredSite: 'acme.atlassian.net',
+        expiresAt: fixture.clock.now() + expiresInMs,
+      };
+    }
+
+    beforeEach(async () => {
+      fixture = await make();
+      store = fixture.store;
+      ttlMs = fixture.ttlSeconds * 1000;
+    });
+
+    afterEach(async () => {
+      await fixture.cleanup?.();
+    });
+
+    describe('sessions', () => {
+      it('answers undefined for an absent session', async () => {
+        expect(await store.get(newId())).to.equal(undefined);
+      });
+
+      it('returns a created session from get', async () => {
+        const id = newId();
+        const before = fixture.clock.now();
+
+        const created = await store.create(id);
+        const read = await store.get(id);
+
+        expect(created).to.deep.include({ id, connections: {} });
+        expect(created.createdAt).to.be.at.least(before - 1000);
+        expect(read).to.deep.include({ id, createdAt: created.createdAt, connections: {} });
+        expect(read?.expiresAt).to.be.closeTo(fixture.clock.now() + ttlMs, 1000);
+      });
+
+      it('deletes a session', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        await store.delete(id);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('deletes an absent session without complaint', async () => {
+        await store.delete(newId());
+      });
+
+      it('forgets a session left idle for its TTL', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        await fixture.advance(ttlMs * 1.2);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('extends the idle expiry on every get', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        await fixture.advance(ttlMs * 0.6);
+        expect(await store.get(id), 'read before expiry').to.not.equal(undefined);
+        await fixture.advance(ttlMs * 0.6);
+
+        // 1.2 TTL after the last write: only the extension by the first get keeps it.
+        expect((await store.get(id))?.connections.jira?.version).to.equal('v1');
+      });
+    });
+
+    describe('connections', () => {
+      it('creates the session when a connection is put for an absent id', async () => {
+        const id = newId();
+
+        expect(await store.putConnection(id, connection('jira', 'v1'))).to.equal(true);
+
+        const session = await store.get(id);
+        expect(session?.id).to.equal(id);
+        expect(session?.connections.jira).to.deep.equal(connection('jira', 'v1'));
+      });
+
+      it('keeps one product when the other is put', async () => {
+        const id = newId();
+        await store.create(id);
+
+        await store.putConnection(id, connection('jira', 'j1'));
+        await store.putConnection(id, connection('confluence', 'c1'));
+
+        const session = await store.get(id);
+        expect(session?.connections.jira?.version).to.equal('j1');
+        expect(session?.connections.confluence?.version).to.equal('c1');
+      });
+
+      it('replaces the connection of the same product', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        await store.putConnection(id, connection('jira', 'v2'));
+
+        expect((await store.get(id))?.connections.jira?.version).to.equal('v2');
+      });
+
+      it('removes one product and keeps the other', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'j1'));
+        await store.putConnection(id, connection('confluence', 'c1'));
+
+        await store.removeConnection(id, 'jira');
+
+        const session = await store.get(id);
+        expect(session?.connections.jira).to.equal(undefined);
+        expect(session?.connections.confluence?.version).to.equal('c1');
+      });
+
+      it('removes a connection of an absent session without complaint or creating it', async () => {
+        const id = newId();
+
+        await store.removeConnection(id, 'jira');
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+    });
+
+    describe('compare-and-set', () => {
+      it('writes when the expected version matches', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        const written = await store.putConnection(id, connection('jira', 'v2', 'refreshed'), { expectedVersion: 'v1' });
+
+        expect(written).to.equal(true);
+        expect((await store.get(id))?.connections.jira).to.deep.include({ version: 'v2', accessToken: 'refreshed' });
+      });
+
+      it('does not write when the expected version differs', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+        await store.putConnection(id, connection('jira', 'v2'));
+
+        const written = await store.putConnection(id, connection('jira', 'v3', 'stale'), { expectedVersion: 'v1' });
+
+        expect(written).to.equal(false);
+        expect((await store.get(id))?.connections.jira).to.deep.include({ version: 'v2', accessToken: 'access-v2' });
+      });
+
+      it("compares against the same product's connection only", async () => {
+        const id = newId();
+        await store.putConnection(id, connection('confluence', 'v1'));
+
+        const written = await store.putConnection(id, connection('jira', 'v2'), { expectedVersion: 'v1' });
+
+        expect(written).to.equal(false);
+        expect((await store.get(id))?.connections.jira).to.equal(undefined);
+      });
+
+      it('does not write, nor create the session, when a version is expected but there is no connection', async () => {
+        const id = newId();
+
+        const written = await store.putConnection(id, connection('jira', 'v1'), { expectedVersion: 'v0' });
+
+        expect(written).to.equal(false);
+        expect(await store.get(id)).to.equal(undefined);
+      });
+    });
+
+    describe('copies', () => {
+      it('returns copies: changing a returned session does not change the stored one', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        const first = await store.get(id);
+        expect(first).to.not.equal(undefined);
+        const connections = first?.connections as Partial<Record<Product, Connection>>;
+        (connections.jira as { accessToken: string }).accessToken = 'tampered';
+        delete connections.jira;
+        connections.confluence = connection('confluence', 'injected');
+        (first as { -readonly [K in keyof Session]: Session[K] }).createdAt = 0;
+
+        const second = await store.get(id);
+        expect(second?.connections.jira?.version).to.equal('v1');
+        expect(second?.connections.confluence).to.equal(undefined);
+        expect(second?.createdAt).to.not.equal(0);
+      });
+
+      it('keeps a copy: changing a connection after putting it does not change the stored one', async () => {
+        const id = newId();
+        const put = connection('jira', 'v1');
+        await store.putConnection(id, put);
+
+        (put as { accessToken: string }).accessToken = 'tampered';
+        (put.scopes as string[]).push('write:jira-work');
+
+        expect((await store.get(id))?.connections.jira).to.deep.include({
+          accessToken: 'access-v1',
+          scopes: ['read:jira-work', 'offline_access'],
+        });
+      });
+    });
+
+    describe('pending OAuth flows', () => {
+      it('returns a pending flow once, then never again', async () => {
+        const flow = pending(newId(), 60_000);
+        await store.putPendingOAuth(flow);
+
+        expect(await store.takePendingOAuth(flow.stateId)).to.deep.equal(flow);
+        expect(await store.takePendingOAuth(flow.stateId)).to.equal(undefined);
+      });
+
+      it('answers undefined for an unknown state', async () => {
+        expect(await store.takePendingOAuth(stateIdOf('never-issued'))).to.equal(undefined);
+      });
+
+      it('keeps flows apart', async () => {
+        const first = pending(newId(), 60_000);
+        const second = pending(newId(), 60_000);
+        await store.putPendingOAuth(first);
+        await store.putPendingOAuth(second);
+
+        expect((await store.takePendingOAuth(second.stateId))?.sessionId).to.equal(second.sessionId);
+        expect((await store.takePendingOAuth(first.stateId))?.sessionId).to.equal(first.sessionId);
+      });
+
+      it('forgets an expired flow', async () => {
+        // Half a session TTL: at most one second on a real-time adapter.
+        const lifetime = Math.min(ttlMs / 2, 1000);
+        const flow = pending(newId(), lifetime);
+        await store.putPendingOAuth(flow);
+
+        await fixture.advance(lifetime * 1.2);
+
+        expect(await store.takePendingOAuth(flow.stateId)).to.equal(undefined);
+      });
+
+      it('does not create or touch a session', async () => {
+        const absent = newId();
+        const present = newId();
+        await store.putConnection(present, connection('jira', 'v1'));
+
+        await store.putPendingOAuth(pending(absent, 60_000));
+        await store.putPendingOAuth(pending(present, 60_000));
+
+        expect(await store.get(absent)).to.equal(undefined);
+        expect(Object.keys((await store.get(present))?.connections ?? {})).to.deep.equal(['jira']);
+      });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import type { AtlassianOAuthGateway } from '../../src/application/ports/atlassian-oauth-gateway.js';
+import type { Clock } from '../../src/application/ports/clock.js';
+import type { ConfluenceGateway } from '../../src/application/ports/confluence-gateway.js';
+import type { JiraGateway } from '../../src/application/ports/jira-gateway.js';
+import type { TokenGenerator } from '../../src/application/ports/token-generator.js';
+import { AppError, type ErrorCode } from '../../src/domain/errors.js';
+
+/** 2025-01-01T00:00:00Z: a fixed, readable starting point. */
+export const START_OF_TEST = Date.UTC(2025, 0, 1);
+
+/** A clock that moves only when a test moves it. */
+export class FixedClock implements Clock {
+  constructor(private current: number = START_OF_TEST) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
+
+/**
+ * Predictable tokens that still pass the domain's format checks: session tokens and states are 43 base64url
+ * characters, like 32 random bytes, so `isWellFormedSessionToken` accepts them.
+ */
+export class SequenceTokenGenerator implements TokenGenerator {
+  private sessions = 0;
+  private states = 0;
+  private ids = 0;
+
+  sessionToken(): string {
+    return `session${String(++this.sessions).padStart(36, '0')}`;
+  }
+
+  oauthState(): string {
+    return `state${String(++this.states).padStart(38, '0')}`;
+  }
+
+  id(): string {
+    return `id-${++this.ids}`;
+  }
+}
+
+/**
+ * A port whose every method is a typed sinon stub: `resolves`, `returns` and `callsFake` are checked against the
+ * method's signature, and the object is still usable wherever the port is expected.
+ */
+export type StubbedPort<T> = T & {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? sinon.SinonStub<A, R> : never;
+};
+
+export function stubOAuthGateway(): StubbedPort<AtlassianOAuthGateway> {
+  return {
+    isConfigured: sinon.stub(),
+    authorizationUrl: sinon.stub(),
+    exchangeCode: sinon.stub(),
+    refresh: sinon.stub(),
+    accessibleResources: sinon.stub(),
+  };
+}
+
+export function stubJiraGateway(): StubbedPort<JiraGateway> {
+  return { verifyCredentials: sinon.stub(), listProjects: sinon.stub() };
+}
+
+export function stubConfluenceGateway(): StubbedPort<ConfluenceGateway> {
+  return { verifyCredentials: sinon.stub(), listSpaces: sinon.stub() };
+}
+
+/** Awaits a promise that must reject with an AppError of `code`, and returns that error for further checks. */
+export async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a rejection with code "${code}"`).to.be.instanceOf(AppError);
+  expect((caught as AppError).code).to.equal(code);
+  return caught as AppError;
+}
