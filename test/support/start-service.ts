@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
@@ -15,9 +15,20 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** The real service (real adapters, real HTTP) on an ephemeral loopback port. */
-export async function startService(env: Record<string, string>, overrides: Overrides = {}): Promise<RunningService> {
-  const config = loadConfig({ LOG_LEVEL: 'debug', ...env });
+type Env = Record<string, string>;
+
+/**
+ * The real service (real adapters, real HTTP) on an ephemeral loopback port. The socket listens first, so `env`
+ * may be a function of the base URL (OAuth redirect URIs name the service's own port).
+ */
+export async function startService(env: Env | ((baseUrl: string) => Env), overrides: Overrides = {}): Promise<RunningService> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const config = loadConfig({ LOG_LEVEL: 'debug', ...(typeof env === 'function' ? env(baseUrl) : env) });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -26,11 +37,9 @@ export async function startService(env: Record<string, string>, overrides: Overr
     },
   });
   const { app, container } = buildService(config, createLogger(config.logLevel, sink), overrides);
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  server.on('request', app.callback());
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     container,
     logs,
     async close() {

@@ -1,0 +1,112 @@
+import fetch, { type RequestInit, type Response } from 'node-fetch';
+import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
+import { startService, type RunningService } from './start-service.js';
+
+export const ACME = 'acme.atlassian.net';
+export const BETA = 'beta.atlassian.net';
+export const USER = { email: 'ada@example.com', apiToken: 'ada-api-token-0123456789' } as const;
+export const SCOPED_USER = { email: 'bot@example.com', apiToken: 'bot-scoped-token-0123456789' } as const;
+export const CLIENTS = {
+  jira: { id: 'jira-client-id', secret: 'jira-client-secret-do-not-leak' },
+  confluence: { id: 'confluence-client-id', secret: 'confluence-client-secret-do-not-leak' },
+} as const;
+
+export interface Harness {
+  readonly fake: FakeAtlassian;
+  readonly service: RunningService;
+  readonly url: (path: string) => string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fake Atlassian with two sites (acme: 120 projects, 60 spaces; beta: 3 and 2) and a user who can reach both,
+ * plus the real service configured against it. `env` overrides or adds service variables.
+ */
+export async function startHarness(env: Record<string, string> = {}, fakeOptions: FakeAtlassianOptions = {}): Promise<Harness> {
+  const fake = new FakeAtlassian(fakeOptions);
+  await fake.start();
+  fake.addSite({ host: ACME, name: 'Acme', projects: 120, spaces: 60 });
+  fake.addSite({ host: BETA, name: 'Beta', projects: 3, spaces: 2 });
+  fake.addUser({ email: USER.email, apiToken: USER.apiToken, displayName: 'Ada', sites: [ACME, BETA] });
+  fake.addUser({ email: SCOPED_USER.email, apiToken: SCOPED_USER.apiToken, sites: [ACME], scopedApiToken: true });
+
+  const service = await startService((baseUrl) => ({ ...serviceEnv(fake, baseUrl), ...env }));
+  for (const product of ['jira', 'confluence'] as const) {
+    fake.addOAuthClient({
+      clientId: CLIENTS[product].id,
+      clientSecret: CLIENTS[product].secret,
+      redirectUris: [`${service.baseUrl}/auth/${product}/oauth/callback`],
+    });
+  }
+  return {
+    fake,
+    service,
+    url: (path) => `${service.baseUrl}${path}`,
+    async close() {
+      await service.close();
+      await fake.stop();
+    },
+  };
+}
+
+/** Variables pointing a service at `baseUrl` to the fake, with OAuth configured for both products. */
+export function serviceEnv(fake: FakeAtlassian, baseUrl: string): Record<string, string> {
+  return {
+    ATLASSIAN_AUTH_URL: fake.authUrl,
+    ATLASSIAN_API_URL: fake.apiUrl,
+    ATLASSIAN_SITE_URL_TEMPLATE: fake.siteUrlTemplate,
+    JIRA_OAUTH_CLIENT_ID: CLIENTS.jira.id,
+    JIRA_OAUTH_CLIENT_SECRET: CLIENTS.jira.secret,
+    CONFLUENCE_OAUTH_CLIENT_ID: CLIENTS.confluence.id,
+    CONFLUENCE_OAUTH_CLIENT_SECRET: CLIENTS.confluence.secret,
+    JIRA_OAUTH_REDIRECT_URI: `${baseUrl}/auth/jira/oauth/callback`,
+    CONFLUENCE_OAUTH_REDIRECT_URI: `${baseUrl}/auth/confluence/oauth/callback`,
+  };
+}
+
+export async function call(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Response['headers']; body: any }> {
+  const response = await fetch(url, { redirect: 'manual', ...init });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text so a test can show it
+  }
+  // `any` so tests can read nested fields of the JSON they assert on without a cast per line.
+  return { status: response.status, headers: response.headers, body: body as any };
+}
+
+export interface Connected {
+  readonly sessionToken: string;
+  readonly callback: Awaited<ReturnType<typeof call>>;
+}
+
+/**
+ * The browser's part of the OAuth dance: start on the service, follow the consent redirect the fake answers,
+ * and land on the service's callback. `sessionToken` joins an existing session.
+ */
+export async function connectWithOAuth(h: Harness, product: 'jira' | 'confluence', sessionToken?: string, query = ''): Promise<Connected> {
+  const start = await call(h.url(`/auth/${product}/oauth/start${query}`), {
+    headers: sessionToken === undefined ? {} : { 'X-Session-Token': sessionToken },
+  });
+  if (start.status !== 200) throw new Error(`start answered ${start.status}: ${JSON.stringify(start.body)}`);
+  const consent = await call(start.body.auth_url);
+  const location = consent.headers.get('location');
+  if (consent.status !== 302 || location === null) throw new Error(`authorize answered ${consent.status}`);
+  const callback = await call(location);
+  return { sessionToken: start.headers.get('x-session-token') ?? '', callback };
+}
+
+export async function connectWithToken(
+  h: Harness,
+  product: 'jira' | 'confluence',
+  body: Record<string, unknown> = { email: USER.email, api_token: USER.apiToken, site: 'acme' },
+  sessionToken?: string,
+): Promise<Awaited<ReturnType<typeof call>>> {
+  return call(h.url(`/auth/${product}/api-token`), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(sessionToken === undefined ? {} : { 'X-Session-Token': sessionToken }) },
+    body: JSON.stringify(body),
+  });
+}
