@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { ConnectionAccess } from './application/connection-access.js';
 import type { AtlassianOAuthGateway } from './application/ports/atlassian-oauth-gateway.js';
@@ -6,7 +7,12 @@ import type { ConfluenceGateway } from './application/ports/confluence-gateway.j
 import type { JiraGateway } from './application/ports/jira-gateway.js';
 import type { Logger } from './application/ports/logger.js';
 import type { SessionStore } from './application/ports/session-store.js';
+import type { Lock } from './application/ports/lock.js';
 import type { TokenGenerator } from './application/ports/token-generator.js';
+import { TokenRefresher } from './application/token-refresher.js';
+import { DisconnectProduct } from './application/use-cases/disconnect-product.js';
+import { EndSession } from './application/use-cases/end-session.js';
+import { GetSession } from './application/use-cases/get-session.js';
 import { AuthenticateWithToken } from './application/use-cases/authenticate-with-token.js';
 import { CompleteOAuth } from './application/use-cases/complete-oauth.js';
 import { ListProjects } from './application/use-cases/list-projects.js';
@@ -21,7 +27,11 @@ import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlas
 import { HttpConfluenceGateway } from './infrastructure/atlassian/http-confluence-gateway.js';
 import { HttpJiraGateway } from './infrastructure/atlassian/http-jira-gateway.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
+import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
+import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
+import { RedisSessionStore } from './infrastructure/session/redis-session-store.js';
+import { SessionCipher } from './infrastructure/session/session-cipher.js';
 import { SystemClock } from './infrastructure/system-clock.js';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.js';
 
@@ -31,7 +41,10 @@ export const TOKENS = {
   logger: Symbol('Logger'),
   clock: Symbol('Clock'),
   tokenGenerator: Symbol('TokenGenerator'),
+  redis: Symbol('Redis'),
   sessionStore: Symbol('SessionStore'),
+  lock: Symbol('Lock'),
+  tokenRefresher: Symbol('TokenRefresher'),
   atlassianHttp: Symbol('AtlassianHttp'),
   atlassianUrls: Symbol('AtlassianUrls'),
   oauthGateway: Symbol('AtlassianOAuthGateway'),
@@ -43,7 +56,17 @@ export const TOKENS = {
   authenticateWithToken: Symbol('AuthenticateWithToken'),
   listProjects: Symbol('ListProjects'),
   listSpaces: Symbol('ListSpaces'),
+  getSession: Symbol('GetSession'),
+  endSession: Symbol('EndSession'),
+  disconnectProduct: Symbol('DisconnectProduct'),
 } as const;
+
+/** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
+const refreshSettings = (config: Config) => ({
+  lockTtlMs: config.atlassian.timeoutMs + 5_000,
+  waitTimeoutMs: config.atlassian.timeoutMs + 5_000,
+  pollIntervalMs: 50,
+});
 
 export interface Overrides {
   readonly clock?: Clock;
@@ -64,7 +87,21 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   c.register(TOKENS.logger, { useValue: logger });
   single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
   single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
-  single<SessionStore>(TOKENS.sessionStore, (r) => new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds));
+  const store = config.sessionStore;
+  if (store.kind === 'redis') {
+    single(TOKENS.redis, () => new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 }));
+    single<SessionStore>(TOKENS.sessionStore, (r) =>
+      new RedisSessionStore(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
+        ttlSeconds: config.sessionTtlSeconds,
+        keyPrefix: store.keyPrefix,
+      }),
+    );
+    single<Lock>(TOKENS.lock, (r) => new RedisLock(r.resolve(TOKENS.redis), store.keyPrefix));
+  } else {
+    c.register(TOKENS.redis, { useFactory: () => null });
+    single<SessionStore>(TOKENS.sessionStore, (r) => new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds));
+    single<Lock>(TOKENS.lock, (r) => new InMemoryLock(r.resolve(TOKENS.clock)));
+  }
 
   single(TOKENS.atlassianHttp, () =>
     new AtlassianHttp({ timeoutMs: config.atlassian.timeoutMs, userAgent: `${SERVICE_NAME}/${SERVICE_VERSION}` }, logger),
@@ -78,7 +115,20 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)),
   );
 
-  single(TOKENS.connectionAccess, (r) => new ConnectionAccess(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.tokenRefresher, (r) =>
+    new TokenRefresher(
+      r.resolve(TOKENS.sessionStore),
+      r.resolve(TOKENS.oauthGateway),
+      r.resolve(TOKENS.lock),
+      r.resolve(TOKENS.tokenGenerator),
+      r.resolve(TOKENS.clock),
+      logger,
+      refreshSettings(config),
+    ),
+  );
+  single(TOKENS.connectionAccess, (r) =>
+    new ConnectionAccess(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.tokenRefresher), r.resolve(TOKENS.clock)),
+  );
   single(TOKENS.startOAuth, (r) =>
     new StartOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
       stateTtlSeconds: config.oauthStateTtlSeconds,
@@ -99,6 +149,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   );
   single(TOKENS.listProjects, (r) => new ListProjects(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.jiraGateway)));
   single(TOKENS.listSpaces, (r) => new ListSpaces(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.confluenceGateway)));
+  single(TOKENS.getSession, (r) => new GetSession(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore)));
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
   for (const token of Object.values(TOKENS)) c.resolve(token);
@@ -113,6 +166,9 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     authenticateWithToken: c.resolve(TOKENS.authenticateWithToken),
     listProjects: c.resolve(TOKENS.listProjects),
     listSpaces: c.resolve(TOKENS.listSpaces),
+    getSession: c.resolve(TOKENS.getSession),
+    endSession: c.resolve(TOKENS.endSession),
+    disconnectProduct: c.resolve(TOKENS.disconnectProduct),
     logger: c.resolve(TOKENS.logger),
   };
 }
@@ -128,7 +184,18 @@ export function buildService(config: Config, logger: Logger, overrides: Override
   return { app, container };
 }
 
+/** Connects what must be reachable before the service takes requests; fails fast when it is not. */
+export async function openContainer(c: DependencyContainer): Promise<void> {
+  const redis = c.resolve<Redis | null>(TOKENS.redis);
+  if (redis !== null) {
+    await redis.connect();
+    await redis.ping();
+  }
+}
+
 /** Releases what the container opened (sockets, connections). */
 export async function closeContainer(c: DependencyContainer): Promise<void> {
   c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
+  const redis = c.resolve<Redis | null>(TOKENS.redis);
+  if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
 }

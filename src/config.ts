@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRODUCTS, type Product } from './domain/product.js';
 import { normaliseSite } from './domain/site.js';
+import { isValidEncryptionKey } from './infrastructure/session/session-cipher.js';
 
 const DEFAULT_SCOPES: Readonly<Record<Product, string>> = {
   // read:jira-work covers project search; read:jira-user the identity call; offline_access brings a refresh token.
@@ -50,7 +51,16 @@ const schema = z.object({
   OAUTH_STATE_TTL_SECONDS: positiveInt(600),
   OAUTH_RETURN_URL: optionalHttpUrl,
   SESSION_TTL_SECONDS: positiveInt(86_400),
+  SESSION_STORE: z.enum(['memory', 'redis']).default('memory'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .default('redis://127.0.0.1:6379')
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
+  REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:'),
+  SESSION_ENCRYPTION_KEY: optionalText,
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +88,11 @@ export interface Config {
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
   readonly sessionTtlSeconds: number;
+  readonly sessionStore:
+    | { readonly kind: 'memory' }
+    | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string; readonly encryptionKeys: readonly string[] };
+  /** How long a shutdown waits for in-flight requests before closing their connections. */
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
 }
 
@@ -95,6 +110,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  const encryptionKeys = e.SESSION_ENCRYPTION_KEY?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
+  if (e.SESSION_STORE === 'redis') {
+    const problems = encryptionKeyProblems(encryptionKeys);
+    if (problems.length > 0) throw new ConfigError(problems.map((problem) => `SESSION_ENCRYPTION_KEY: ${problem}`));
+  }
   const oauth: Partial<Record<Product, OAuthClientConfig>> = {};
   for (const product of PRODUCTS) {
     const prefix = product.toUpperCase() as 'JIRA' | 'CONFLUENCE';
@@ -122,8 +142,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionStore:
+      e.SESSION_STORE === 'redis'
+        ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys }
+        : { kind: 'memory' },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/** Keys are 32 random bytes in base64 (`openssl rand -base64 32`); several are comma-separated, newest first. */
+function encryptionKeyProblems(keys: readonly string[]): string[] {
+  if (keys.length === 0) return ['required when SESSION_STORE=redis (generate one with: openssl rand -base64 32)'];
+  return keys.flatMap((key, index) =>
+    isValidEncryptionKey(key)
+      ? []
+      : [`key ${index + 1} is not 32 bytes written as base64 (generate one with: openssl rand -base64 32)`],
+  );
 }
 
 function isSite(value: string): boolean {

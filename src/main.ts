@@ -1,22 +1,23 @@
 import 'reflect-metadata';
 import 'dotenv/config';
 import type { AddressInfo } from 'node:net';
-import { buildService, closeContainer } from './composition-root.js';
-import { ConfigError, loadConfig } from './config.js';
+import { buildService, closeContainer, openContainer } from './composition-root.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { SERVICE_VERSION } from './version.js';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
   const logger = createLogger(config.logLevel);
   if (config.frontendOrigins === undefined) {
     logger.warn('FRONTEND_ORIGIN is not set: any browser origin may call this service. Set it in production.');
@@ -26,18 +27,36 @@ async function main(): Promise<void> {
   }
 
   const { app, container } = buildService(config, logger);
+  try {
+    await openContainer(container);
+  } catch (error) {
+    logger.fatal({ err: error, store: config.sessionStore.kind }, 'the session store cannot be reached');
+    await closeContainer(container);
+    process.exit(1);
+  }
+
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info({ port, host: config.host, version: SERVICE_VERSION }, 'listening');
+    logger.info({ port, host: config.host, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
   });
 
+  // Graceful: stop accepting, let in-flight requests finish (bounded), then release Redis and sockets.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing them');
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    force.unref();
     server.close(() => {
-      void closeContainer(container).finally(() => process.exit(0));
+      clearTimeout(force);
+      void closeContainer(container).finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
   };

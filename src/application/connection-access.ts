@@ -1,15 +1,25 @@
+import { UpstreamUnauthorizedError } from '../domain/errors.js';
 import type { Product } from '../domain/product.js';
 import type { Connection } from '../domain/session.js';
 import type { AtlassianCredentials } from './ports/atlassian-credentials.js';
+import type { Clock } from './ports/clock.js';
 import type { SessionStore } from './ports/session-store.js';
 import { loadSession, requireConnection } from './session-access.js';
+import type { TokenRefresher } from './token-refresher.js';
+
+/** Refresh this long before Atlassian's expiry, so a token never dies between our check and its use. */
+export const REFRESH_MARGIN_MS = 60_000;
 
 /**
- * Runs one upstream call with the credentials a session holds for a product. The one place that turns a stored
- * connection into credentials, so token refresh has a single home.
+ * Runs one upstream call with the credentials a session holds for a product: the one place that turns a stored
+ * connection into credentials, refreshing an OAuth token that is about to expire or that Atlassian refused.
  */
 export class ConnectionAccess {
-  constructor(private readonly store: SessionStore) {}
+  constructor(
+    private readonly store: SessionStore,
+    private readonly refresher: TokenRefresher,
+    private readonly clock: Clock,
+  ) {}
 
   async run<T>(
     sessionToken: string | undefined,
@@ -17,8 +27,19 @@ export class ConnectionAccess {
     call: (credentials: AtlassianCredentials, connection: Connection) => Promise<T>,
   ): Promise<T> {
     const session = await loadSession(this.store, sessionToken);
-    const connection = requireConnection(session, product);
-    return call(credentialsOf(connection), connection);
+    let connection = requireConnection(session, product);
+    if (connection.method === 'oauth' && connection.accessTokenExpiresAt - this.clock.now() < REFRESH_MARGIN_MS) {
+      connection = await this.refresher.refresh(session.id, connection);
+    }
+    try {
+      return await call(credentialsOf(connection), connection);
+    } catch (error) {
+      // A 401 on an OAuth token may mean it was revoked early or our clock is off: refresh once and retry.
+      // A scope mismatch cannot be fixed by a new token, and a second 401 is final.
+      if (!(error instanceof UpstreamUnauthorizedError) || error.scopeMismatch || connection.method !== 'oauth') throw error;
+      connection = await this.refresher.refresh(session.id, connection);
+      return call(credentialsOf(connection), connection);
+    }
   }
 }
 
@@ -26,10 +47,9 @@ export function credentialsOf(connection: Connection): AtlassianCredentials {
   if (connection.method === 'oauth') {
     return { kind: 'oauth', cloudId: connection.site.id ?? '', accessToken: connection.accessToken };
   }
-  const host = new URL(connection.site.url).host;
   return {
     kind: 'api_token',
-    host,
+    host: new URL(connection.site.url).host,
     email: connection.email,
     apiToken: connection.apiToken,
     ...(connection.route === 'gateway' && connection.site.id !== undefined ? { gatewayCloudId: connection.site.id } : {}),

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'upstream_error'
   | 'upstream_unavailable'
   | 'upstream_timeout'
+  | 'store_unavailable'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

@@ -6,6 +6,9 @@ import type { AuthenticateWithToken } from '../application/use-cases/authenticat
 import type { CompleteOAuth } from '../application/use-cases/complete-oauth.js';
 import type { ListProjects } from '../application/use-cases/list-projects.js';
 import type { ListSpaces } from '../application/use-cases/list-spaces.js';
+import type { DisconnectProduct } from '../application/use-cases/disconnect-product.js';
+import type { EndSession } from '../application/use-cases/end-session.js';
+import type { GetSession } from '../application/use-cases/get-session.js';
 import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
@@ -14,6 +17,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { listingRoutes } from './routes/listing-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
 import { SESSION_HEADER } from './session-header.js';
 
 export interface AppDependencies {
@@ -22,6 +26,9 @@ export interface AppDependencies {
   readonly authenticateWithToken: AuthenticateWithToken;
   readonly listProjects: ListProjects;
   readonly listSpaces: ListSpaces;
+  readonly getSession: GetSession;
+  readonly endSession: EndSession;
+  readonly disconnectProduct: DisconnectProduct;
   readonly logger: Logger;
 }
 
@@ -45,6 +52,8 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
 
   const routers = [
     healthRoutes(settings.version),
+    // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
+    sessionRoutes(deps),
     authRoutes({ ...deps, oauthReturnUrl: settings.oauthReturnUrl }),
     listingRoutes(deps),
   ];

@@ -25,6 +25,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   upstream_error: 502,
   oauth_not_configured: 503,
   upstream_unavailable: 503,
+  store_unavailable: 503,
   upstream_timeout: 504,
 };
 

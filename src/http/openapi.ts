@@ -12,6 +12,7 @@ import {
   OAuthStartResponse,
   ProductParam,
   ProjectsResponse,
+  SessionResponse,
   SpacesResponse,
 } from './schemas.js';
 import { SESSION_HEADER } from './session-header.js';
@@ -34,7 +35,9 @@ const sessionTokenHeader = {
   [SESSION_HEADER]: { description: 'The session token; send it on every later request.', schema: { type: 'string' as const } },
 };
 const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout'];
-const listingErrors: ErrorCode[] = ['missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', ...upstreamErrors];
+const listingErrors: ErrorCode[] = [
+  'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable', ...upstreamErrors,
+];
 
 /** Built from the same schemas the routes validate with, so the document cannot drift from the code. */
 export function buildOpenApiDocument(version: string): object {
@@ -92,6 +95,25 @@ export function buildOpenApiDocument(version: string): object {
     method: 'get', path: '/confluence/spaces', tags: ['listings'], security: [{ [session.name]: [] }],
     summary: 'Every Confluence space the connected account can see',
     responses: { 200: { description: 'All spaces, across all upstream pages.', content: json(SpacesResponse) }, ...errors(...listingErrors) },
+  });
+
+  const sessionErrors = errors('missing_session', 'invalid_session');
+  registry.registerPath({
+    method: 'get', path: '/auth/session', tags: ['session'], security: [{ [session.name]: [] }],
+    summary: 'What the session holds',
+    description: 'Per product: connected or not, how, to which site and since when; and when the session expires. Never a token.',
+    responses: { 200: { description: 'The session.', content: json(SessionResponse) }, ...sessionErrors },
+  });
+  registry.registerPath({
+    method: 'delete', path: '/auth/session', tags: ['session'], security: [{ [session.name]: [] }],
+    summary: 'Log out: delete the session and every credential in it',
+    responses: { 204: { description: 'The session is gone.' }, ...sessionErrors },
+  });
+  registry.registerPath({
+    method: 'delete', path: '/auth/{product}', tags: ['session'], security: [{ [session.name]: [] }],
+    summary: "Disconnect one product; the session and the other product's connection stay",
+    request: { params: product },
+    responses: { 204: { description: 'The product is no longer connected.' }, ...errors('missing_session', 'invalid_session', 'not_found') },
   });
 
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({

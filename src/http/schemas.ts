@@ -76,3 +76,19 @@ export const ErrorResponse = z
     }),
   })
   .openapi('Error');
+
+const ProductStatus = z
+  .object({
+    connected: z.boolean(),
+    method: z.enum(['oauth', 'api_token']).optional(),
+    site: z.object({ id: z.string().optional(), url: z.string(), name: z.string().optional() }).optional(),
+    since: z.string().optional().openapi({ description: 'When the product was connected (ISO 8601).' }),
+  })
+  .openapi('ProductStatus');
+export const SessionResponse = z
+  .object({
+    created_at: z.string(),
+    expires_at: z.string().openapi({ description: 'Idle expiry; every successful use of the session extends it.' }),
+    products: z.object({ jira: ProductStatus, confluence: ProductStatus }),
+  })
+  .openapi('Session');

@@ -126,11 +126,12 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
       it('creates the session when a connection is put for an absent id', async () => {
         const id = newId();
 
-        expect(await store.putConnection(id, connection('jira', 'v1'))).to.equal(true);
+        const jira = connection('jira', 'v1');
+        expect(await store.putConnection(id, jira)).to.equal(true);
 
         const session = await store.get(id);
         expect(session?.id).to.equal(id);
-        expect(session?.connections.jira).to.deep.equal(connection('jira', 'v1'));
+        expect(session?.connections.jira).to.deep.equal(jira);
       });
 
       it('keeps one product when the other is put', async () => {
@@ -159,7 +160,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
         await store.putConnection(id, connection('jira', 'j1'));
         await store.putConnection(id, connection('confluence', 'c1'));
 
-        await store.removeConnection(id, 'jira');
+        expect(await store.removeConnection(id, 'jira')).to.equal(true);
 
         const session = await store.get(id);
         expect(session?.connections.jira).to.equal(undefined);
@@ -169,7 +170,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
       it('removes a connection of an absent session without complaint or creating it', async () => {
         const id = newId();
 
-        await store.removeConnection(id, 'jira');
+        expect(await store.removeConnection(id, 'jira')).to.equal(false);
 
         expect(await store.get(id)).to.equal(undefined);
       });
@@ -214,6 +215,27 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
         expect(written).to.equal(false);
         expect(await store.get(id)).to.equal(undefined);
+      });
+    });
+
+    describe('compare-and-remove', () => {
+      it('removes when the expected version matches', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        expect(await store.removeConnection(id, 'jira', { expectedVersion: 'v1' })).to.equal(true);
+
+        expect((await store.get(id))?.connections.jira).to.equal(undefined);
+      });
+
+      it('keeps a newer connection when the expected version differs', async () => {
+        const id = newId();
+        await store.putConnection(id, connection('jira', 'v1'));
+        await store.putConnection(id, connection('jira', 'v2'));
+
+        expect(await store.removeConnection(id, 'jira', { expectedVersion: 'v1' })).to.equal(false);
+
+        expect((await store.get(id))?.connections.jira?.version).to.equal('v2');
       });
     });
 

@@ -6,6 +6,11 @@ import type { ConfluenceGateway } from '../../src/application/ports/confluence-g
 import type { JiraGateway } from '../../src/application/ports/jira-gateway.js';
 import type { TokenGenerator } from '../../src/application/ports/token-generator.js';
 import { AppError, type ErrorCode } from '../../src/domain/errors.js';
+import type { SessionStore } from '../../src/application/ports/session-store.js';
+import type { Logger } from '../../src/application/ports/logger.js';
+import { ConnectionAccess } from '../../src/application/connection-access.js';
+import { TokenRefresher, type RefreshSettings } from '../../src/application/token-refresher.js';
+import { InMemoryLock } from '../../src/infrastructure/lock/in-memory-lock.js';
 
 /** 2025-01-01T00:00:00Z: a fixed, readable starting point. */
 export const START_OF_TEST = Date.UTC(2025, 0, 1);
@@ -86,4 +91,19 @@ export async function expectAppError(promise: Promise<unknown>, code: ErrorCode)
   expect(caught, `expected a rejection with code "${code}"`).to.be.instanceOf(AppError);
   expect((caught as AppError).code).to.equal(code);
   return caught as AppError;
+}
+
+/** A logger that keeps what it is told, for assertions, and prints nothing. */
+export function silentLogger(): Logger & { lines: { level: string; args: unknown[] }[] } {
+  const lines: { level: string; args: unknown[] }[] = [];
+  const at = (level: string) => (...args: unknown[]) => void lines.push({ level, args });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as Logger & { lines: typeof lines };
+}
+
+export const FAST_REFRESH: RefreshSettings = { lockTtlMs: 5_000, waitTimeoutMs: 2_000, pollIntervalMs: 5 };
+
+/** ConnectionAccess with a real TokenRefresher over the given store and a stubbed OAuth gateway. */
+export function makeConnectionAccess(store: SessionStore, clock: Clock, oauth = stubOAuthGateway()) {
+  const refresher = new TokenRefresher(store, oauth, new InMemoryLock(clock), new SequenceTokenGenerator(), clock, silentLogger(), FAST_REFRESH);
+  return { access: new ConnectionAccess(store, refresher, clock), refresher, oauth };
 }

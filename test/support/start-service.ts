@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
-import { buildService, closeContainer, type Overrides } from '../../src/composition-root.js';
+import { buildService, closeContainer, openContainer, type Overrides } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -37,6 +37,7 @@ export async function startService(env: Env | ((baseUrl: string) => Env), overri
     },
   });
   const { app, container } = buildService(config, createLogger(config.logLevel, sink), overrides);
+  await openContainer(container);
   server.on('request', app.callback());
   return {
     baseUrl,

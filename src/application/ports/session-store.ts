@@ -10,13 +10,15 @@ import type { Connection, PendingOAuth, Session } from '../../domain/session.js'
  * - `putConnection` replaces one product's connection without touching the other product's; it creates the
  *   session if it does not exist. With `expectedVersion` it writes only if the stored connection of that product
  *   has exactly that version, and returns false otherwise (compare-and-set).
+ * - `removeConnection` drops one product's connection; with `expectedVersion`, only if it still has that version
+ *   (so dropping dead credentials never drops a newer reconnection). Returns whether it removed anything.
  * - `takePendingOAuth` returns a pending flow once, then never again; an expired one is absent.
  */
 export interface SessionStore {
   get(id: string): Promise<Session | undefined>;
   create(id: string): Promise<Session>;
   putConnection(id: string, connection: Connection, options?: { expectedVersion?: string }): Promise<boolean>;
-  removeConnection(id: string, product: Product): Promise<void>;
+  removeConnection(id: string, product: Product, options?: { expectedVersion?: string }): Promise<boolean>;
   delete(id: string): Promise<void>;
   putPendingOAuth(pending: PendingOAuth): Promise<void>;
   takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined>;

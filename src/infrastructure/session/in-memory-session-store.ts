@@ -55,9 +55,12 @@ export class InMemorySessionStore implements SessionStore {
     return true;
   }
 
-  async removeConnection(id: string, product: Product): Promise<void> {
-    const stored = this.live(id);
-    if (stored !== undefined) delete stored.connections[product];
+  async removeConnection(id: string, product: Product, options: { expectedVersion?: string } = {}): Promise<boolean> {
+    const connection = this.live(id)?.connections;
+    const current = connection?.[product];
+    if (current === undefined || (options.expectedVersion !== undefined && current.version !== options.expectedVersion)) return false;
+    delete connection![product];
+    return true;
   }
 
   async delete(id: string): Promise<void> {

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { ConnectionAccess } from '../../../src/application/connection-access.js';
 import { ListProjects } from '../../../src/application/use-cases/list-projects.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import type { Project } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, stubJiraGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubJiraGateway } from '../../support/port-fakes.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const PROJECTS: Project[] = [
@@ -47,7 +46,7 @@ function makeSut() {
   const tokens = new SequenceTokenGenerator();
   const jira = stubJiraGateway();
   jira.listProjects.resolves(PROJECTS);
-  const sut = new ListProjects(new ConnectionAccess(store), jira);
+  const sut = new ListProjects(makeConnectionAccess(store, clock).access, jira);
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: (OAuthConnection | ApiTokenConnection)[]): Promise<string> {

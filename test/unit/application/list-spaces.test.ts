@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { ConnectionAccess } from '../../../src/application/connection-access.js';
 import { ListSpaces } from '../../../src/application/use-cases/list-spaces.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import type { Space } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, stubConfluenceGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubConfluenceGateway } from '../../support/port-fakes.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const SPACES: Space[] = [
@@ -47,7 +46,7 @@ function makeSut() {
   const tokens = new SequenceTokenGenerator();
   const confluence = stubConfluenceGateway();
   confluence.listSpaces.resolves(SPACES);
-  const sut = new ListSpaces(new ConnectionAccess(store), confluence);
+  const sut = new ListSpaces(makeConnectionAccess(store, clock).access, confluence);
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: (OAuthConnection | ApiTokenConnection)[]): Promise<string> {

@@ -1,0 +1,8 @@
+/**
+ * A short mutual-exclusion lease, shared by every instance that shares the session store.
+ * `tryAcquire` tries once: it returns a release function when the lease was taken, undefined when someone else
+ * holds it. A lease ends by itself after `ttlMs`, so a crashed holder cannot block others for longer.
+ */
+export interface Lock {
+  tryAcquire(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+}

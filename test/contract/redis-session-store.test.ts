@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { RedisSessionStore } from '../../src/infrastructure/session/redis-session-store.js';
+import { SessionCipher } from '../../src/infrastructure/session/session-cipher.js';
+import { SystemClock } from '../../src/infrastructure/system-clock.js';
+import { sessionIdOf } from '../../src/domain/session-token.js';
+import type { OAuthConnection } from '../../src/domain/session.js';
+import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { sessionStoreContract } from './session-store.contract.js';
+
+const key = () => randomBytes(32).toString('base64');
+
+describe('RedisSessionStore (real Redis)', function () {
+  let client: Redis;
+  const prefix = uniquePrefix('store');
+
+  before(async function () {
+    await requireRedis(this);
+    client = new Redis(REDIS_URL);
+  });
+  after(async () => {
+    if (client === undefined) return;
+    await deleteKeys(client, prefix);
+    client.disconnect();
+  });
+
+  // Real TTLs run on real time: one second keeps the expiry tests short.
+  sessionStoreContract('RedisSessionStore', async () => {
+    const clock = new SystemClock();
+    return {
+      store: new RedisSessionStore(client, new SessionCipher([key()]), clock, { ttlSeconds: 1, keyPrefix: prefix }),
+      clock,
+      advance: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ttlSeconds: 1,
+    };
+  });
+
+  describe('at rest', () => {
+    const secretKey = key();
+    const store = () => new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+    const connection: OAuthConnection = {
+      product: 'jira',
+      method: 'oauth',
+      site: { id: 'cloud-1', url: 'https://acme.atlassian.net', name: 'Acme' },
+      connectedAt: 1,
+      version: 'v1',
+      accessToken: 'eyJ-access-token-SECRET',
+      refreshToken: 'refresh-token-SECRET',
+      accessTokenExpiresAt: 2,
+      scopes: ['read:jira-work'],
+    };
+
+    it('keys sessions by the hash of the token, never the token', async () => {
+      const token = randomBytes(32).toString('base64url');
+      await store().putConnection(sessionIdOf(token), connection);
+      const keys = await client.keys(`${prefix}*`);
+      expect(keys.some((k) => k.includes(token))).to.equal(false);
+      expect(keys).to.include(`${prefix}session:${sessionIdOf(token)}`);
+    });
+
+    it('holds nothing readable without the key', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().putConnection(id, connection);
+      const raw = JSON.stringify(await client.hgetall(`${prefix}session:${id}`));
+      for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1']) expect(raw).not.to.include(secret);
+    });
+
+    it('sets a TTL equal to the idle timeout and extends it on read', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().putConnection(id, connection);
+      await client.pexpire(`${prefix}session:${id}`, 5_000);
+      await store().get(id);
+      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(59_000, 60_000);
+    });
+
+    it('decrypts with an older key after rotation, and encrypts with the newest', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().putConnection(id, connection);
+      const newKey = key();
+      const rotated = new RedisSessionStore(client, new SessionCipher([newKey, secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      expect((await rotated.get(id))?.connections.jira).to.deep.equal(connection);
+      await rotated.putConnection(id, { ...connection, product: 'confluence' });
+      const onlyNew = new RedisSessionStore(client, new SessionCipher([newKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      // The Jira record is still under the retired key only, so the new-key-only store must not trust the session.
+      expect(await onlyNew.get(id)).to.equal(undefined);
+    });
+
+    it('treats a record under an unknown key as no session', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().putConnection(id, connection);
+      const stranger = new RedisSessionStore(client, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      expect(await stranger.get(id)).to.equal(undefined);
+    });
+
+    it('rejects a record copied from another session', async () => {
+      const a = sessionIdOf(randomBytes(32).toString('base64url'));
+      const b = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().putConnection(a, connection);
+      await store().putConnection(b, { ...connection, accessToken: 'other' });
+      const stolen = await client.hget(`${prefix}session:${a}`, 'jira');
+      await client.hset(`${prefix}session:${b}`, 'jira', stolen!);
+      expect(await store().get(b)).to.equal(undefined);
+    });
+
+    it('answers store_unavailable, not a driver error, when Redis is gone', async () => {
+      const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const broken = new RedisSessionStore(dead, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      try {
+        await broken.get('x');
+        expect.fail('get should have thrown');
+      } catch (error) {
+        expect((error as { code?: string }).code).to.equal('store_unavailable');
+      } finally {
+        dead.disconnect();
+      }
+    });
+  });
+});

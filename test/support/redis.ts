@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+let reachable: Promise<boolean> | undefined;
+
+function probe(): Promise<boolean> {
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  return client
+    .connect()
+    .then(() => client.ping())
+    .then(() => true)
+    .catch(() => false)
+    .finally(() => client.disconnect());
+}
+
+/**
+ * Call in a `before` of every suite that needs Redis. In CI a missing Redis fails the suite; elsewhere the suite
+ * is skipped, and says so loudly so nobody mistakes the skip for a pass.
+ */
+export async function requireRedis(context: Mocha.Context): Promise<void> {
+  reachable ??= probe();
+  if (await reachable) return;
+  if (process.env['CI']) throw new Error(`Redis is required in CI but ${REDIS_URL} cannot be reached`);
+  const banner = '!'.repeat(100);
+  console.warn(`\n${banner}\n!!! SKIPPED: "${context.test?.parent?.fullTitle() ?? 'a Redis suite'}" — no Redis at ${REDIS_URL}.`);
+  console.warn(`!!! These tests did NOT run. Start one: redis-server --daemonize yes --port 6379 --save ""\n${banner}\n`);
+  context.skip();
+}
+
+/** A key prefix no other test run shares, so suites can run side by side and clean up after themselves. */
+export function uniquePrefix(label: string): string {
+  return `test:${label}:${process.pid}:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}:`;
+}
+
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
