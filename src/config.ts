@@ -105,7 +105,9 @@ export class ConfigError extends Error {
 
 /** The only reader of environment variables. Pure: tests pass literals. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = schema.safeParse(env);
+  // `KEY=` in a .env file means "not set", as it would for a shell user: defaults apply.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

@@ -51,8 +51,13 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
+    // A keep-alive connection becomes idle after its last response; close those as they appear, not after
+    // the keep-alive timeout.
+    const reap = setInterval(() => server.closeIdleConnections(), 100);
+    reap.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(reap);
       void closeContainer(container).finally(() => {
         logger.info('stopped');
         process.exit(0);

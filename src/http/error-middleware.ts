@@ -67,8 +67,8 @@ export function toAppError(thrown: unknown): AppError {
 }
 
 function koaErrorMessage(thrown: unknown, status: number): string {
-  const type = (thrown as { type?: unknown }).type;
-  if (type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  // co-body (under koa-bodyparser) throws the JSON parser's SyntaxError with a 400 status attached.
+  if (thrown instanceof SyntaxError) return 'The request body is not valid JSON.';
   if (status === 413) return 'The request body is too large.';
   if (status === 415) return 'The request body must be JSON (Content-Type: application/json).';
   return 'The request could not be read.';

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { ACME, CLIENTS, USER, call } from '../support/harness.js';
+import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { spawnService, type ServiceProcess } from '../support/spawn-service.js';
+
+/** Both instances sit behind one public origin in production; the test plays the load balancer. */
+const PUBLIC_ORIGIN = 'http://connector.test';
+
+describe('several instances on one Redis (separate processes)', function () {
+  this.timeout(60_000);
+  const prefix = uniquePrefix('multi');
+  const encryptionKey = randomBytes(32).toString('base64');
+  let fake: FakeAtlassian;
+  let redis: Redis;
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  const running: ServiceProcess[] = [];
+
+  const env = (): Record<string, string> => ({
+    SESSION_STORE: 'redis',
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    SESSION_ENCRYPTION_KEY: encryptionKey,
+    ATLASSIAN_AUTH_URL: fake.authUrl,
+    ATLASSIAN_API_URL: fake.apiUrl,
+    ATLASSIAN_SITE_URL_TEMPLATE: fake.siteUrlTemplate,
+    JIRA_OAUTH_CLIENT_ID: CLIENTS.jira.id,
+    JIRA_OAUTH_CLIENT_SECRET: CLIENTS.jira.secret,
+    JIRA_OAUTH_REDIRECT_URI: `${PUBLIC_ORIGIN}/auth/jira/oauth/callback`,
+  });
+  const start = async (): Promise<ServiceProcess> => {
+    const service = await spawnService(env());
+    running.push(service);
+    return service;
+  };
+  const projects = (service: ServiceProcess, token: string) => call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } });
+
+  /** start on one instance, consent at Atlassian, callback routed to the other instance. */
+  async function oauthAcross(first: ServiceProcess, second: ServiceProcess): Promise<string> {
+    const started = await call(`${first.baseUrl}/auth/jira/oauth/start`);
+    const consent = await call(started.body.auth_url);
+    const location = new URL(consent.headers.get('location')!);
+    expect(location.origin).to.equal(PUBLIC_ORIGIN);
+    const callback = await call(`${second.baseUrl}${location.pathname}${location.search}`);
+    expect(callback.status, JSON.stringify(callback.body)).to.equal(200);
+    expect(callback.body.session_token).to.equal(started.headers.get('x-session-token'));
+    return callback.body.session_token as string;
+  }
+
+  before(async function () {
+    await requireRedis(this);
+    redis = new Redis(REDIS_URL);
+    fake = new FakeAtlassian();
+    await fake.start();
+    fake.addSite({ host: ACME, name: 'Acme', projects: 120, spaces: 10 });
+    fake.addUser({ email: USER.email, apiToken: USER.apiToken, sites: [ACME] });
+    fake.addOAuthClient({ clientId: CLIENTS.jira.id, clientSecret: CLIENTS.jira.secret, redirectUris: [`${PUBLIC_ORIGIN}/auth/jira/oauth/callback`] });
+    [a, b] = await Promise.all([start(), start()]);
+  });
+
+  after(async () => {
+    await Promise.all(running.map((service) => service.stop('SIGKILL')));
+    await fake?.stop();
+    if (redis !== undefined) {
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  it('OAuth started on one instance completes on the other, and both list with the session', async () => {
+    const token = await oauthAcross(a, b);
+    const [fromA, fromB] = await Promise.all([projects(a, token), projects(b, token)]);
+    expect(fromA.status).to.equal(200);
+    expect(fromB.status).to.equal(200);
+    expect(fromA.body.total).to.equal(120);
+    expect(fromB.body).to.deep.equal(fromA.body);
+  });
+
+  it('a refresh storm split across both instances reaches Atlassian as one refresh', async () => {
+    const token = await oauthAcross(b, a);
+    const refreshesBefore = fake.tokenGrants.refreshToken;
+    fake.expireAccessTokens();
+
+    const storm = Array.from({ length: 24 }, (_, i) => projects(i % 2 === 0 ? a : b, token));
+    const answers = await Promise.all(storm);
+
+    expect(answers.map((answer) => answer.status)).to.deep.equal(answers.map(() => 200));
+    expect(fake.tokenGrants.refreshToken - refreshesBefore).to.equal(1);
+    // And the rotated refresh token was stored: the next expiry refreshes again, without reuse of the old one.
+    fake.expireAccessTokens();
+    expect((await projects(b, token)).status).to.equal(200);
+    expect(fake.tokenGrants.refreshToken - refreshesBefore).to.equal(2);
+  });
+
+  it('a restarted instance finds its sessions, and shuts down cleanly with exit code 0', async () => {
+    const login = await call(`${a.baseUrl}/auth/confluence/api-token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: USER.email, api_token: USER.apiToken, site: 'acme' }),
+    });
+    expect(login.status, JSON.stringify(login.body)).to.equal(200);
+
+    expect(await a.stop('SIGTERM')).to.equal(0);
+    expect(a.output.some((line) => line.includes('"msg":"stopped"'))).to.equal(true);
+    a = await start();
+
+    const spaces = await call(`${a.baseUrl}/confluence/spaces`, { headers: { 'X-Session-Token': login.body.session_token } });
+    expect(spaces.status, JSON.stringify(spaces.body)).to.equal(200);
+    expect(spaces.body.total).to.equal(10);
+  });
+});
