@@ -65,16 +65,24 @@ export function buildOpenApiDocument(version: string): object {
       ...errors('invalid_site', 'validation_error', 'oauth_not_configured', 'not_found'),
     },
   });
+  const callbackResponses = {
+    200: { description: 'Connected.', headers: sessionTokenHeader, content: json(OAuthCallbackResponse) },
+    302: { description: 'Redirect to OAUTH_RETURN_URL (when configured).' },
+    ...errors('invalid_request', 'invalid_state', 'oauth_denied', 'invalid_grant', 'validation_error', 'no_accessible_site', ...upstreamErrors),
+  };
   registry.registerPath({
     method: 'get', path: '/auth/{product}/oauth/callback', tags: ['auth'],
     summary: "Atlassian's redirect target after consent",
     description: 'Exchanges the code, finds the site and stores the tokens in the session bound to `state`. With OAUTH_RETURN_URL set, answers 302 to it with `product` and `status=connected` or `status=error&code=…`.',
     request: { params: product, query: OAuthCallbackQuery },
-    responses: {
-      200: { description: 'Connected.', headers: sessionTokenHeader, content: json(OAuthCallbackResponse) },
-      302: { description: 'Redirect to OAUTH_RETURN_URL (when configured).' },
-      ...errors('invalid_request', 'invalid_state', 'oauth_denied', 'invalid_grant', 'validation_error', 'no_accessible_site', ...upstreamErrors),
-    },
+    responses: callbackResponses,
+  });
+  registry.registerPath({
+    method: 'get', path: '/auth/oauth/callback', tags: ['auth'],
+    summary: 'The same callback for apps that register one callback URL for both products',
+    description: 'The product is the one the `state` was issued for.',
+    request: { query: OAuthCallbackQuery },
+    responses: callbackResponses,
   });
   registry.registerPath({
     method: 'post', path: '/auth/{product}/api-token', tags: ['auth'], security: optionalSession,

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
 import { startService, type RunningService } from './start-service.js';
@@ -22,7 +23,10 @@ export interface Harness {
  * A fake Atlassian with two sites (acme: 120 projects, 60 spaces; beta: 3 and 2) and a user who can reach both,
  * plus the real service configured against it. `env` overrides or adds service variables.
  */
-export async function startHarness(env: Record<string, string> = {}, fakeOptions: FakeAtlassianOptions = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},
+  fakeOptions: FakeAtlassianOptions = {},
+): Promise<Harness> {
   const fake = new FakeAtlassian(fakeOptions);
   await fake.start();
   fake.addSite({ host: ACME, name: 'Acme', projects: 120, spaces: 60 });
@@ -30,12 +34,18 @@ export async function startHarness(env: Record<string, string> = {}, fakeOptions
   fake.addUser({ email: USER.email, apiToken: USER.apiToken, displayName: 'Ada', sites: [ACME, BETA] });
   fake.addUser({ email: SCOPED_USER.email, apiToken: SCOPED_USER.apiToken, sites: [ACME], scopedApiToken: true });
 
-  const service = await startService((baseUrl) => ({ ...serviceEnv(fake, baseUrl), ...env }));
+  let used: Record<string, string> = {};
+  const service = await startService((baseUrl) => {
+    used = { ...serviceEnv(fake, baseUrl), ...(typeof env === 'function' ? env(baseUrl) : env) };
+    return used;
+  });
+  // Register at Atlassian exactly the callback URLs the service was configured with.
   for (const product of ['jira', 'confluence'] as const) {
+    const redirectUri = used[`${product.toUpperCase()}_OAUTH_REDIRECT_URI`];
     fake.addOAuthClient({
       clientId: CLIENTS[product].id,
       clientSecret: CLIENTS[product].secret,
-      redirectUris: [`${service.baseUrl}/auth/${product}/oauth/callback`],
+      redirectUris: redirectUri ? [redirectUri] : [],
     });
   }
   return {
@@ -109,4 +119,63 @@ export async function connectWithToken(
     headers: { 'Content-Type': 'application/json', ...(sessionToken === undefined ? {} : { 'X-Session-Token': sessionToken }) },
     body: JSON.stringify(body),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertion and flow helpers for the integration suites (added; the helpers above are unchanged).
+
+export type CallResult = Awaited<ReturnType<typeof call>>;
+
+/** Request options carrying a session token. */
+export function withSession(sessionToken: string, init: RequestInit = {}): RequestInit {
+  return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'X-Session-Token': sessionToken } };
+}
+
+/** No stack frame or source location in what the client sees. */
+export function expectNoStackTrace(res: CallResult): void {
+  const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
+  expect(text, 'a stack trace leaked into the response').not.to.match(/\bat \S*\s*\(?(?:file:\/\/)?\/[^\s)]*:\d+/);
+  expect(text, 'a source location leaked into the response').not.to.match(/\.[cm]?[jt]s:\d+/);
+  expect(text, 'a stack trace leaked into the response').not.to.match(/"stack"\s*:/);
+}
+
+/** The error contract: `{"error":{"code","message"}}` with this status and code, a non-empty message, no stack. */
+export function expectError(res: CallResult, status: number, code: string): void {
+  const shown = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+  expect(res.status, shown).to.equal(status);
+  expect(res.headers.get('content-type') ?? '', shown).to.match(/^application\/json/);
+  expect(res.body, shown).to.be.an('object');
+  expect(res.body.error, shown).to.be.an('object');
+  expect(res.body.error.code, shown).to.equal(code);
+  expect(res.body.error.message, shown).to.be.a('string');
+  expect(res.body.error.message.trim(), shown).not.to.equal('');
+  expectNoStackTrace(res);
+}
+
+export interface StartedFlow {
+  readonly sessionToken: string;
+  readonly authUrl: URL;
+  readonly state: string;
+}
+
+/** GET /auth/{product}/oauth/start, asserting it answered 200. */
+export async function startOAuthFlow(h: Harness, product: 'jira' | 'confluence', sessionToken?: string): Promise<StartedFlow> {
+  const start = await call(h.url(`/auth/${product}/oauth/start`), sessionToken === undefined ? {} : withSession(sessionToken));
+  expect(start.status, JSON.stringify(start.body)).to.equal(200);
+  const authUrl = new URL(start.body.auth_url);
+  return { sessionToken: start.headers.get('x-session-token') ?? '', authUrl, state: authUrl.searchParams.get('state') ?? '' };
+}
+
+/** The browser at Atlassian's consent page: returns the callback URL (with `code`/`error` and `state`) the fake redirects to. */
+export async function consent(authUrl: URL | string): Promise<URL> {
+  const answer = await call(String(authUrl));
+  const location = answer.headers.get('location');
+  if (answer.status !== 302 || location === null) throw new Error(`authorize answered ${answer.status}: ${String(answer.body)}`);
+  return new URL(location);
+}
+
+/** The service's OAuth callback URL with exactly these query parameters. */
+export function callbackUrl(h: Harness, product: 'jira' | 'confluence', params: Record<string, string>): string {
+  const query = new URLSearchParams(params).toString();
+  return h.url(`/auth/${product}/oauth/callback${query === '' ? '' : `?${query}`}`);
 }

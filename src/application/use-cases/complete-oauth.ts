@@ -9,7 +9,8 @@ import type { SessionStore } from '../ports/session-store.js';
 import type { TokenGenerator } from '../ports/token-generator.js';
 
 export interface CompleteOAuthInput {
-  readonly product: Product;
+  /** The product whose callback was called; absent on the shared callback, where the state names it. */
+  readonly product?: Product;
   readonly code?: string;
   readonly state?: string;
   /** Atlassian's `error` parameter, present when the user declined or authorization failed. */
@@ -33,23 +34,27 @@ export class CompleteOAuth {
   ) {}
 
   async execute(input: CompleteOAuthInput): Promise<CompleteOAuthOutput> {
-    const name = PRODUCT_NAMES[input.product];
     if (input.error !== undefined) {
       // Burn the state so the same flow cannot be completed later with a code.
-      if (input.state) await this.store.takePendingOAuth(stateIdOf(input.state));
+      const burnt = input.state ? await this.store.takePendingOAuth(stateIdOf(input.state)) : undefined;
+      const product = input.product ?? burnt?.product;
+      const what = product === undefined ? 'Atlassian' : PRODUCT_NAMES[product];
       const reason = /^[a-z_]{1,64}$/.test(input.error) ? ` (${input.error})` : '';
-      throw new AppError('oauth_denied', `Access to ${name} was not granted on Atlassian's consent page${reason}.`);
+      throw new AppError('oauth_denied', `Access to ${what} was not granted on Atlassian's consent page${reason}.`);
     }
     if (!input.code || !input.state) {
       throw new AppError('invalid_request', 'The callback needs both the "code" and "state" query parameters.');
     }
     const pending = await this.store.takePendingOAuth(stateIdOf(input.state));
-    if (pending === undefined || pending.product !== input.product || pending.expiresAt <= this.clock.now()) {
+    const productMatches = input.product === undefined || pending?.product === input.product;
+    if (pending === undefined || !productMatches || pending.expiresAt <= this.clock.now()) {
       throw new AppError('invalid_state', 'The OAuth state is unknown, expired or already used. Start the sign-in again.');
     }
+    const product = pending.product;
+    const name = PRODUCT_NAMES[product];
 
-    const granted = await this.oauth.exchangeCode(input.product, input.code);
-    const usable = usableSites(await this.oauth.accessibleResources(granted.accessToken), input.product);
+    const granted = await this.oauth.exchangeCode(product, input.code);
+    const usable = usableSites(await this.oauth.accessibleResources(granted.accessToken), product);
     const chosen = pending.preferredSite === undefined
       ? usable[0]
       : usable.find((site) => new URL(site.url).host === pending.preferredSite);
@@ -60,7 +65,7 @@ export class CompleteOAuth {
 
     const now = this.clock.now();
     const connection: OAuthConnection = {
-      product: input.product,
+      product,
       method: 'oauth',
       site: chosen,
       connectedAt: now,
@@ -71,7 +76,7 @@ export class CompleteOAuth {
       scopes: granted.scopes,
     };
     await this.store.putConnection(pending.sessionId, connection);
-    return { sessionToken: pending.sessionToken, product: input.product, site: chosen, sites: usable };
+    return { sessionToken: pending.sessionToken, product, site: chosen, sites: usable };
   }
 }
 

@@ -34,17 +34,21 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     ctx.body = { auth_url: result.authUrl };
   });
 
-  router.get('/auth/:product/oauth/callback', async (ctx) => {
-    const product = productParam(ctx.params['product']);
+  // The shared callback serves apps that register a single callback URL for both products: the state says which.
+  router.get('/auth/oauth/callback', (ctx) => callback(ctx, undefined));
+  router.get('/auth/:product/oauth/callback', (ctx) => callback(ctx, productParam(ctx.params['product'])));
+
+  async function callback(ctx: Context, product: Product | undefined): Promise<void> {
     if (deps.oauthReturnUrl === undefined) {
       respondWithSession(ctx, await completeFromQuery(deps.completeOAuth, product, ctx));
       return;
     }
     // The browser is on this URL, not the frontend: send it back to the frontend with the outcome either way.
     const target = new URL(deps.oauthReturnUrl);
-    target.searchParams.set('product', product);
+    if (product !== undefined) target.searchParams.set('product', product);
     try {
-      await completeFromQuery(deps.completeOAuth, product, ctx);
+      const result = await completeFromQuery(deps.completeOAuth, product, ctx);
+      target.searchParams.set('product', result.product);
       target.searchParams.set('status', 'connected');
     } catch (thrown) {
       const error = toAppError(thrown);
@@ -53,7 +57,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
       target.searchParams.set('code', error.code);
     }
     ctx.redirect(target.toString());
-  });
+  }
 
   router.post('/auth/:product/api-token', async (ctx) => {
     const product = productParam(ctx.params['product']);
@@ -72,7 +76,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   return router;
 }
 
-function completeFromQuery(useCase: CompleteOAuth, product: Product, ctx: Context): Promise<CompleteOAuthOutput> {
+function completeFromQuery(useCase: CompleteOAuth, product: Product | undefined, ctx: Context): Promise<CompleteOAuthOutput> {
   const query = validate(OAuthCallbackQuery, ctx.query, 'query');
   return useCase.execute({
     product,
