@@ -112,8 +112,12 @@ export class TokenRefresher {
     return (await this.newerThan(sessionId, stale)) ?? next;
   }
 
-  private async drop(sessionId: string, stale: OAuthConnection, reason: string): Promise<never> {
-    await this.store.removeConnection(sessionId, stale.product, { expectedVersion: stale.version });
+  /** Forgets dead credentials — unless the user reconnected meanwhile, in which case that connection is the answer. */
+  private async drop(sessionId: string, stale: OAuthConnection, reason: string): Promise<Connection> {
+    if (!(await this.store.removeConnection(sessionId, stale.product, { expectedVersion: stale.version }))) {
+      const newer = await this.newerThan(sessionId, stale);
+      if (newer !== undefined) return newer;
+    }
     this.logger.info({ product: stale.product, reason }, 'connection dropped; the user must connect again');
     throw reauthRequired(stale);
   }
