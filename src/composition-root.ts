@@ -89,7 +89,12 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
   const store = config.sessionStore;
   if (store.kind === 'redis') {
-    single(TOKENS.redis, () => new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 }));
+    single(TOKENS.redis, () => {
+      const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+      // ioredis reconnects by itself; without a listener each failed attempt is printed as an unhandled error.
+      redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+      return redis;
+    });
     single<SessionStore>(TOKENS.sessionStore, (r) =>
       new RedisSessionStore(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
         ttlSeconds: config.sessionTtlSeconds,

@@ -105,6 +105,7 @@ describe('RedisSessionStore (real Redis)', function () {
 
     it('answers store_unavailable, not a driver error, when Redis is gone', async () => {
       const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      dead.on('error', () => undefined);
       const broken = new RedisSessionStore(dead, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       try {
         await broken.get('x');

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import fetch from 'node-fetch';
+import { call, startHarness, type Harness } from '../support/harness.js';
+
+/** Every operation of the contract: path → method. */
+const OPERATIONS: [string, string][] = [
+  ['/', 'get'],
+  ['/auth/{product}/oauth/start', 'get'],
+  ['/auth/{product}/oauth/callback', 'get'],
+  ['/auth/{product}/api-token', 'post'],
+  ['/jira/projects', 'get'],
+  ['/confluence/spaces', 'get'],
+];
+
+interface OpenApiDoc {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, {
+    security?: Record<string, string[]>[];
+    parameters?: { name: string; in: string }[];
+    responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>;
+  }>>;
+  components: { schemas: Record<string, Record<string, unknown>>; securitySchemes: Record<string, Record<string, unknown>> };
+}
+
+/** The component a `$ref` names, or the inline schema. */
+function resolve(doc: OpenApiDoc, schema: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const ref = schema?.['$ref'];
+  if (typeof ref === 'string') return doc.components.schemas[ref.replace('#/components/schemas/', '')];
+  return schema;
+}
+
+function isErrorSchema(doc: OpenApiDoc, schema: Record<string, unknown> | undefined): boolean {
+  const resolved = resolve(doc, schema) as { properties?: { error?: Record<string, unknown> } } | undefined;
+  const error = resolve(doc, resolved?.properties?.error) as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  return error?.properties?.['code'] !== undefined && error.properties['message'] !== undefined;
+}
+
+describe('API documentation', () => {
+  let h: Harness;
+  let doc: OpenApiDoc;
+  before(async () => {
+    h = await startHarness();
+    const res = await call(h.url('/openapi.json'));
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type') ?? '').to.match(/^application\/json/);
+    doc = res.body as OpenApiDoc;
+  });
+  after(async () => { await h.close(); });
+
+  it('GET /openapi.json is an OpenAPI 3 document', () => {
+    expect(doc.openapi).to.match(/^3\.\d+\.\d+$/);
+    expect(doc.info.title).to.be.a('string').and.not.equal('');
+    expect(doc.info.version).to.be.a('string').and.not.equal('');
+  });
+
+  it('lists every path and method of the contract', () => {
+    for (const [path, method] of OPERATIONS) {
+      expect(doc.paths, path).to.have.property(path);
+      expect(doc.paths[path], `${method.toUpperCase()} ${path}`).to.have.property(method);
+    }
+    const productParam = doc.paths['/auth/{product}/api-token']!['post']!.parameters?.find((p) => p.name === 'product');
+    expect(productParam?.in).to.equal('path');
+  });
+
+  it('declares the X-Session-Token apiKey security scheme, required by the listings', () => {
+    const schemes = Object.entries(doc.components.securitySchemes);
+    const session = schemes.find(([, s]) => s['type'] === 'apiKey' && s['in'] === 'header' && s['name'] === 'X-Session-Token');
+    expect(session, JSON.stringify(doc.components.securitySchemes)).not.to.equal(undefined);
+    const name = session![0];
+    for (const path of ['/jira/projects', '/confluence/spaces']) {
+      const security = doc.paths[path]!['get']!.security ?? [];
+      expect(security.some((s) => name in s), path).to.equal(true);
+    }
+  });
+
+  it('describes the error schema {"error":{"code","message"}} and uses it for error responses', () => {
+    expect(Object.values(doc.components.schemas).some((s) => isErrorSchema(doc, s))).to.equal(true);
+    const listingErrors = ['401', '403', '429', '502', '504'];
+    for (const path of ['/jira/projects', '/confluence/spaces']) {
+      const responses = doc.paths[path]!['get']!.responses;
+      expect(Object.keys(responses), path).to.include.members(['200', ...listingErrors]);
+      for (const status of listingErrors) {
+        expect(isErrorSchema(doc, responses[status]!.content?.['application/json']?.schema), `${path} ${status}`).to.equal(true);
+      }
+    }
+    const callback = doc.paths['/auth/{product}/oauth/callback']!['get']!.responses;
+    expect(Object.keys(callback)).to.include.members(['200', '400', '502']);
+    const login = doc.paths['/auth/{product}/api-token']!['post']!.responses;
+    expect(Object.keys(login)).to.include.members(['200', '400', '401']);
+    expect(isErrorSchema(doc, login['401']!.content?.['application/json']?.schema)).to.equal(true);
+    const start = doc.paths['/auth/{product}/oauth/start']!['get']!.responses;
+    expect(Object.keys(start)).to.include.members(['200', '503']);
+  });
+
+  it('GET /docs is an HTML page whose local swagger-ui assets all answer 200', async () => {
+    const res = await call(h.url('/docs'));
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type') ?? '').to.match(/^text\/html/);
+    const html = String(res.body);
+    expect(html).to.match(/<html/i);
+    expect(html).to.include('/openapi.json');
+    const assets = [...new Set([...html.matchAll(/\/docs-assets\/local\/[^"'\s)>]+/g)].map((m) => m[0]))];
+    expect(assets, 'swagger-ui assets referenced by /docs').to.have.length.at.least(2);
+    for (const asset of assets) {
+      const answer = await fetch(h.url(asset));
+      const body = await answer.text();
+      expect(answer.status, asset).to.equal(200);
+      expect(body.length, asset).to.be.above(1000);
+    }
+  });
+});
