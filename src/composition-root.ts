@@ -26,6 +26,8 @@ import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
 import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlassian-oauth-gateway.js';
 import { HttpConfluenceGateway } from './infrastructure/atlassian/http-confluence-gateway.js';
 import { HttpJiraGateway } from './infrastructure/atlassian/http-jira-gateway.js';
+import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-directory.js';
+import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
@@ -50,6 +52,7 @@ export const TOKENS = {
   oauthGateway: Symbol('AtlassianOAuthGateway'),
   jiraGateway: Symbol('JiraGateway'),
   confluenceGateway: Symbol('ConfluenceGateway'),
+  siteDirectory: Symbol('SiteDirectory'),
   connectionAccess: Symbol('ConnectionAccess'),
   startOAuth: Symbol('StartOAuth'),
   completeOAuth: Symbol('CompleteOAuth'),
@@ -109,17 +112,28 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   }
 
   single(TOKENS.atlassianHttp, () =>
-    new AtlassianHttp({ timeoutMs: config.atlassian.timeoutMs, userAgent: `${SERVICE_NAME}/${SERVICE_VERSION}` }, logger),
+    new AtlassianHttp(
+      {
+        timeoutMs: config.atlassian.timeoutMs,
+        deadlineMs: config.atlassian.deadlineMs,
+        retry: { maxRetries: config.atlassian.maxRetries, maxRetryWaitMs: config.atlassian.maxRetryWaitMs, baseDelayMs: config.atlassian.retryBaseMs },
+        userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
+      },
+      logger,
+    ),
   );
   single(TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));
   single<AtlassianOAuthGateway>(TOKENS.oauthGateway, (r) =>
     new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
   );
-  single<JiraGateway>(TOKENS.jiraGateway, (r) => new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));
+  single<JiraGateway>(TOKENS.jiraGateway, (r) =>
+    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency),
+  );
   single<ConfluenceGateway>(TOKENS.confluenceGateway, (r) =>
     new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)),
   );
 
+  single<SiteDirectory>(TOKENS.siteDirectory, (r) => new HttpSiteDirectory(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));
   single(TOKENS.tokenRefresher, (r) =>
     new TokenRefresher(
       r.resolve(TOKENS.sessionStore),
@@ -147,6 +161,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       r.resolve(TOKENS.sessionStore),
       r.resolve(TOKENS.jiraGateway),
       r.resolve(TOKENS.confluenceGateway),
+      r.resolve(TOKENS.siteDirectory),
       r.resolve(TOKENS.tokenGenerator),
       r.resolve(TOKENS.clock),
       { defaultSite: config.atlassian.defaultSite },

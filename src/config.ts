@@ -60,6 +60,11 @@ const schema = z.object({
   REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:'),
   SESSION_ENCRYPTION_KEY: optionalText,
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  UPSTREAM_MAX_RETRY_WAIT_MS: positiveInt(5_000),
+  UPSTREAM_RETRY_BASE_MS: positiveInt(250),
+  UPSTREAM_DEADLINE_MS: positiveInt(30_000),
+  UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -84,6 +89,11 @@ export interface Config {
     readonly siteUrlTemplate: string;
     readonly defaultSite?: string;
     readonly timeoutMs: number;
+    readonly deadlineMs: number;
+    readonly maxRetries: number;
+    readonly maxRetryWaitMs: number;
+    readonly retryBaseMs: number;
+    readonly concurrency: number;
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
@@ -140,6 +150,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       siteUrlTemplate: e.ATLASSIAN_SITE_URL_TEMPLATE,
       ...(e.ATLASSIAN_DEFAULT_SITE === undefined ? {} : { defaultSite: normaliseSite(e.ATLASSIAN_DEFAULT_SITE) }),
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      deadlineMs: e.UPSTREAM_DEADLINE_MS,
+      maxRetries: e.UPSTREAM_MAX_RETRIES,
+      maxRetryWaitMs: e.UPSTREAM_MAX_RETRY_WAIT_MS,
+      retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
+      concurrency: e.UPSTREAM_CONCURRENCY,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),

@@ -34,6 +34,8 @@ function errors(...codes: ErrorCode[]): Record<number, ResponseConfig> {
 const sessionTokenHeader = {
   [SESSION_HEADER]: { description: 'The session token; send it on every later request.', schema: { type: 'string' as const } },
 };
+const etagHeader = { ETag: { description: 'Tag of this listing; send it back in If-None-Match.', schema: { type: 'string' as const } } };
+const conditionalHeaders = z.object({ 'if-none-match': z.string().optional().openapi({ description: 'An ETag from an earlier answer.' }) });
 const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout'];
 const listingErrors: ErrorCode[] = [
   'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable', ...upstreamErrors,
@@ -97,12 +99,22 @@ export function buildOpenApiDocument(version: string): object {
   registry.registerPath({
     method: 'get', path: '/jira/projects', tags: ['listings'], security: [{ [session.name]: [] }],
     summary: 'Every Jira project the connected account can see',
-    responses: { 200: { description: 'All projects, across all upstream pages.', content: json(ProjectsResponse) }, ...errors(...listingErrors) },
+    request: { headers: conditionalHeaders },
+    responses: {
+      200: { description: 'All projects, across all upstream pages.', headers: etagHeader, content: json(ProjectsResponse) },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      ...errors(...listingErrors),
+    },
   });
   registry.registerPath({
     method: 'get', path: '/confluence/spaces', tags: ['listings'], security: [{ [session.name]: [] }],
     summary: 'Every Confluence space the connected account can see',
-    responses: { 200: { description: 'All spaces, across all upstream pages.', content: json(SpacesResponse) }, ...errors(...listingErrors) },
+    request: { headers: conditionalHeaders },
+    responses: {
+      200: { description: 'All spaces, across all upstream pages.', headers: etagHeader, content: json(SpacesResponse) },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      ...errors(...listingErrors),
+    },
   });
 
   const sessionErrors = errors('missing_session', 'invalid_session');

@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ConfluenceGateway } from '../ports/confluence-gateway.js';
 import type { JiraGateway } from '../ports/jira-gateway.js';
 import type { SessionStore } from '../ports/session-store.js';
+import type { SiteDirectory } from '../ports/site-directory.js';
 import type { TokenGenerator } from '../ports/token-generator.js';
 import { existingOrNewSession } from '../session-access.js';
 
@@ -29,6 +30,7 @@ export class AuthenticateWithToken {
     private readonly store: SessionStore,
     private readonly jira: JiraGateway,
     private readonly confluence: ConfluenceGateway,
+    private readonly sites: SiteDirectory,
     private readonly tokens: TokenGenerator,
     private readonly clock: Clock,
     private readonly settings: { readonly defaultSite?: string },
@@ -44,21 +46,44 @@ export class AuthenticateWithToken {
     // Validated before anything leaves the service: the host is the only part of an upstream URL a caller controls.
     const host = normaliseSite(requested);
     const credentials: ApiTokenCredentials = { kind: 'api_token', host, email: input.email, apiToken: input.apiToken };
-    await this.verify(input.product, credentials);
+    const cloudId = await this.verifySiteOrGateway(input.product, credentials);
 
     const session = await existingOrNewSession(this.store, this.tokens, input.sessionToken);
     const connection: ApiTokenConnection = {
       product: input.product,
       method: 'api_token',
-      site: { url: siteUrl(host) },
+      site: cloudId === undefined ? { url: siteUrl(host) } : { id: cloudId, url: siteUrl(host) },
       connectedAt: this.clock.now(),
       version: this.tokens.id(),
       email: input.email,
       apiToken: input.apiToken,
-      route: 'site',
+      route: cloudId === undefined ? 'site' : 'gateway',
     };
     await this.store.putConnection(session.sessionId, connection);
     return { sessionToken: session.sessionToken, product: input.product, site: { url: connection.site.url } };
+  }
+
+  /**
+   * Classic API tokens work on the site; scoped ones (Atlassian's newer kind, the only kind service accounts get)
+   * are refused there and work only through the gateway, and nothing in the token tells which it is. So: try the
+   * site, and when it refuses, find the site's cloudId and try the gateway. Answers the cloudId when the gateway
+   * route is the one that worked.
+   */
+  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<string | undefined> {
+    try {
+      await this.verify(product, credentials);
+      return undefined;
+    } catch (refused) {
+      if (!(refused instanceof AppError) || refused.code !== 'invalid_credentials') throw refused;
+      const cloudId = await this.sites.cloudIdOf(credentials.host);
+      if (cloudId === undefined) throw refused;
+      try {
+        await this.verify(product, { ...credentials, gatewayCloudId: cloudId });
+        return cloudId;
+      } catch (error) {
+        throw error instanceof AppError && error.code === 'invalid_credentials' ? refused : error;
+      }
+    }
   }
 
   private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {

@@ -4,10 +4,25 @@ import fetch, { type RequestInit, type Response } from 'node-fetch';
 import type { Logger } from '../../application/ports/logger.js';
 import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domain/errors.js';
 import { atlassianMessage } from './atlassian-errors.js';
+import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
 
 export interface AtlassianHttpOptions {
+  /** Bound on one attempt. */
   readonly timeoutMs: number;
+  /** Bound on one call with all its retries and waits, unless the caller passes its own deadline. */
+  readonly deadlineMs: number;
+  readonly retry: RetrySettings;
   readonly userAgent: string;
+  /** Sockets kept per Atlassian host; more requests queue for a free one. */
+  readonly maxSockets?: number;
+}
+
+export interface RequestOptions {
+  readonly authorization?: string;
+  /** Epoch ms after which no attempt starts and no wait begins; shared by the calls of one listing. */
+  readonly deadline?: number;
+  /** For logs and metrics: which product the call serves. */
+  readonly product?: string;
 }
 
 export interface UpstreamResponse {
@@ -17,35 +32,95 @@ export interface UpstreamResponse {
   readonly body: unknown;
 }
 
+/** What one finished call looked like, for whoever measures (metrics). */
+export interface UpstreamCallRecord {
+  readonly product: string;
+  readonly method: string;
+  /** HTTP status, or `timeout` / `network_error`. */
+  readonly outcome: string;
+  readonly retries: number;
+  readonly durationMs: number;
+}
+
 /** Upstream bodies larger than this are refused rather than buffered. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
+class NoAnswer extends Error {
+  constructor(readonly timedOut: boolean, readonly detail: string) {
+    super(detail);
+  }
+}
+
 /**
- * The one way the service talks to Atlassian: keep-alive connections, a timeout on every call, no redirects
- * followed (a redirect could lead anywhere), and network failures turned into the service's error vocabulary.
+ * The one way the service talks to Atlassian: keep-alive connections, a timeout on every attempt and a deadline
+ * on every call, retries of idempotent calls that follow Atlassian's rate-limit guidance, no redirects followed
+ * (a redirect could lead anywhere), and network failures turned into the service's error vocabulary.
  * Non-2xx answers are returned, not thrown, because what a 401 means depends on the call; `failure()` gives the
  * default translation.
+ *
+ * Bound: a call ends by `deadline` (default now + deadlineMs): no attempt outlives it and no wait crosses it.
  */
 export class AtlassianHttp {
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
 
   constructor(
     private readonly options: AtlassianHttpOptions,
     private readonly logger: Logger,
-  ) {}
-
-  get(url: string, authorization?: string): Promise<UpstreamResponse> {
-    return this.send(url, { method: 'GET', headers: this.headers(authorization) });
+    private readonly observe: (record: UpstreamCallRecord) => void = () => undefined,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {
+    const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: 16 };
+    this.httpAgent = new http.Agent(agent);
+    this.httpsAgent = new https.Agent(agent);
   }
 
-  postJson(url: string, body: unknown): Promise<UpstreamResponse> {
-    return this.send(url, {
-      method: 'POST',
-      headers: { ...this.headers(), 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  /** A deadline for a group of calls that serve one client request. */
+  deadline(): number {
+    return Date.now() + this.options.deadlineMs;
+  }
+
+  /** GET is idempotent: retried on 429/502/503/504 and on connection failures. */
+  async get(url: string, options: RequestOptions = {}): Promise<UpstreamResponse> {
+    const deadline = options.deadline ?? this.deadline();
+    const started = performance.now();
+    for (let retries = 0; ; retries++) {
+      let outcome: AttemptOutcome;
+      let response: UpstreamResponse | undefined;
+      let failed: NoAnswer | undefined;
+      try {
+        response = await this.attempt(url, { method: 'GET', headers: this.headers(options.authorization) }, deadline);
+        outcome = { kind: 'answer', status: response.status, retryAfter: response.headers.get('retry-after') };
+      } catch (error) {
+        if (!(error instanceof NoAnswer)) throw error;
+        failed = error;
+        outcome = { kind: error.timedOut ? 'timeout' : 'network-error' };
+      }
+      const decision = decideRetry(retries, outcome, this.options.retry, deadline - Date.now());
+      if (!decision.retry) {
+        this.record(url, 'GET', options.product, outcome, retries, started);
+        if (failed !== undefined) throw noAnswerError(failed);
+        return response!;
+      }
+      this.logger.debug({ upstream: new URL(url).host, status: response?.status, retry: retries + 1, waitMs: decision.waitMs }, 'retrying upstream call');
+      await this.sleep(decision.waitMs);
+    }
+  }
+
+  /** Not idempotent (token grants): one attempt, never retried — a repeated refresh would burn a rotated token. */
+  async postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const init = { method: 'POST', headers: { ...this.headers(), 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+    try {
+      const response = await this.attempt(url, init, options.deadline ?? this.deadline());
+      this.record(url, 'POST', options.product, { kind: 'answer', status: response.status, retryAfter: null }, 0, started);
+      return response;
+    } catch (error) {
+      if (!(error instanceof NoAnswer)) throw error;
+      this.record(url, 'POST', options.product, { kind: error.timedOut ? 'timeout' : 'network-error' }, 0, started);
+      throw noAnswerError(error);
+    }
   }
 
   close(): void {
@@ -61,35 +136,37 @@ export class AtlassianHttp {
     };
   }
 
-  private async send(url: string, init: RequestInit): Promise<UpstreamResponse> {
-    const started = performance.now();
-    const target = new URL(url);
-    let response: Response;
-    let body: unknown;
+  private async attempt(url: string, init: RequestInit, deadline: number): Promise<UpstreamResponse> {
+    const timeoutMs = Math.min(this.options.timeoutMs, deadline - Date.now());
+    if (timeoutMs <= 0) throw new NoAnswer(true, 'deadline passed');
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         ...init,
         redirect: 'manual',
         size: MAX_BODY_BYTES,
-        agent: target.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        agent: url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
+        signal: AbortSignal.timeout(timeoutMs),
       });
-      body = parseBody(await response.text(), response.headers.get('content-type'));
+      const body = parseBody(await response.text(), response.headers.get('content-type'));
+      return { status: response.status, headers: response.headers, body };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
-      this.logger.warn(
-        { upstream: target.host, path: target.pathname, method: init.method, ms: elapsed(started), failure: timedOut ? 'timeout' : errorName(error) },
-        'upstream call failed',
-      );
-      if (timedOut) throw new AppError('upstream_timeout', 'Atlassian did not answer in time. Try again later.');
-      throw new AppError('upstream_error', 'Atlassian could not be reached. Try again later.');
+      throw new NoAnswer(timedOut, errorName(error));
     }
-    this.logger.debug(
-      { upstream: target.host, path: target.pathname, method: init.method, status: response.status, ms: elapsed(started) },
-      'upstream call',
-    );
-    return { status: response.status, headers: response.headers, body };
   }
+
+  private record(url: string, method: string, product: string | undefined, outcome: AttemptOutcome, retries: number, started: number): void {
+    const durationMs = Math.round(performance.now() - started);
+    const result = outcome.kind === 'answer' ? String(outcome.status) : outcome.kind.replace('-', '_');
+    const target = new URL(url);
+    this.logger.debug({ product, upstream: target.host, path: target.pathname, method, outcome: result, retries, ms: durationMs }, 'upstream call');
+    this.observe({ product: product ?? 'atlassian', method, outcome: result, retries, durationMs });
+  }
+}
+
+function noAnswerError(failed: NoAnswer): AppError {
+  if (failed.timedOut) return new AppError('upstream_timeout', 'Atlassian did not answer in time. Try again later.');
+  return new AppError('upstream_error', 'Atlassian could not be reached. Try again later.');
 }
 
 /** The default meaning of a non-2xx Atlassian answer, for calls that have no special reading of it. */
@@ -98,28 +175,20 @@ export function failure(response: UpstreamResponse): AppError {
   if (response.status === 401) {
     return new UpstreamUnauthorizedError(/scope does not match/i.test(detail ?? ''));
   }
+  // Atlassian: some 503s (resource limits) carry Retry-After and mean the same as a 429.
   if (response.status === 429 || (response.status === 503 && response.headers.has('retry-after'))) {
+    const waitMs = retryAfterMs(response.headers.get('retry-after'));
     return new RetryableError(
       'rate_limited',
       'Atlassian is rate-limiting these requests. Retry after the time in the Retry-After header.',
-      retryAfterSeconds(response.headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_SECONDS,
+      waitMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.ceil(waitMs / 1000),
     );
   }
   if (response.status >= 300 && response.status < 400) {
     return new AppError('upstream_error', 'Atlassian redirected the request; the site may have been renamed or moved.');
   }
-  const suffix = detail === undefined ? '' : `: ${detail}`;
+  const suffix = detail === undefined ? '.' : `: ${detail}`;
   return new AppError('upstream_error', `Atlassian answered with status ${response.status}${suffix}`);
-}
-
-/** Retry-After is seconds in Atlassian's docs; an HTTP date is accepted too, as RFC 9110 allows. */
-export function retryAfterSeconds(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function parseBody(text: string, contentType: string | null): unknown {
@@ -132,10 +201,6 @@ function parseBody(text: string, contentType: string | null): unknown {
     }
   }
   return text;
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
 }
 
 function errorName(error: unknown): string {

@@ -76,7 +76,7 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
   }
 
   async accessibleResources(accessToken: string): Promise<AccessibleResource[]> {
-    const response = await this.http.get(this.urls.api('/oauth/token/accessible-resources'), `Bearer ${accessToken}`);
+    const response = await this.http.get(this.urls.api('/oauth/token/accessible-resources'), { authorization: `Bearer ${accessToken}`, product: 'oauth' });
     if (response.status !== 200) throw failure(response);
     if (!Array.isArray(response.body)) {
       throw new AppError('upstream_error', 'Atlassian answered accessible-resources with an unexpected body.');
@@ -89,7 +89,7 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
   }
 
   private async grant(product: Product, body: Record<string, string>): Promise<OAuthTokens> {
-    const response = await this.http.postJson(`${this.authUrl}/oauth/token`, body);
+    const response = await this.http.postJson(`${this.authUrl}/oauth/token`, body, { product: 'oauth' });
     if (response.status !== 200) throw grantFailure(product, response);
     const parsed = tokenSchema.safeParse(response.body);
     if (!parsed.success) throw new AppError('upstream_error', "Atlassian's token endpoint answered with an unexpected body.");

@@ -34,17 +34,18 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
 
   verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
     const url = `${this.urls.productRoot('confluence', credentials)}/wiki/rest/api/user/current`;
-    return verifyIdentity(this.http, url, authorizationHeader(credentials), `Confluence on ${credentials.host}`);
+    return verifyIdentity(this.http, url, authorizationHeader(credentials), `Confluence on ${credentials.host}`, 'confluence');
   }
 
   async listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]> {
     const root = this.urls.productRoot('confluence', credentials);
-    const authorization = authorizationHeader(credentials);
+    // Cursor paging is sequential by nature: each page names the next. Pages are as large as Confluence allows.
+    const request = { authorization: authorizationHeader(credentials), deadline: this.http.deadline(), product: 'confluence' };
     const spaces = new Map<string, Space>();
     const seenQueries = new Set<string>();
     let query = `limit=${PAGE_SIZE}`;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, authorization);
+      const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, request);
       if (response.status !== 200) throw failure(response);
       const parsed = pageSchema.safeParse(response.body);
       if (!parsed.success) throw new AppError('upstream_error', 'Confluence answered the space listing with an unexpected body.');

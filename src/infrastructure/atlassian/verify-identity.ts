@@ -12,8 +12,9 @@ export async function verifyIdentity(
   url: string,
   authorization: string,
   what: string,
+  product: string,
 ): Promise<AtlassianIdentity> {
-  const response = await http.get(url, authorization);
+  const response = await http.get(url, { authorization, product });
   if (response.status === 200) {
     const body = (response.body ?? {}) as Record<string, unknown>;
     const accountId = body['accountId'];

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { AuthenticateWithToken } from '../../../src/application/use-cases/authenticate-with-token.js';
 import { AppError } from '../../../src/domain/errors.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
@@ -22,8 +23,9 @@ function makeSut(settings: { defaultSite?: string } = {}) {
   const confluence = stubConfluenceGateway();
   jira.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
   confluence.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
-  const sut = new AuthenticateWithToken(store, jira, confluence, tokens, clock, settings);
-  return { sut, store, clock, tokens, jira, confluence };
+  const sites = { cloudIdOf: sinon.stub<[string], Promise<string | undefined>>().resolves(undefined) };
+  const sut = new AuthenticateWithToken(store, jira, confluence, sites, tokens, clock, settings);
+  return { sut, store, clock, tokens, jira, confluence, sites };
 }
 
 describe('AuthenticateWithToken', () => {
@@ -158,5 +160,63 @@ describe('AuthenticateWithToken', () => {
     expect(connections?.jira).to.deep.include({ method: 'api_token', apiToken: 'api-token-1' });
     expect(connections?.confluence).to.deep.include({ method: 'api_token', apiToken: 'api-token-2' });
     expect(store.size).to.equal(1);
+  });
+
+  describe('scoped API tokens (refused on the site, accepted through the gateway)', () => {
+    const refused = () => new AppError('invalid_credentials', 'refused');
+
+    it('tries the gateway with the cloudId from tenant_info and remembers that route', async () => {
+      const { sut, store, jira, sites } = makeSut();
+      jira.verifyCredentials.onFirstCall().rejects(refused());
+      sites.cloudIdOf.resolves('cloud-123');
+
+      const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
+
+      expect(sites.cloudIdOf.firstCall.args).to.deep.equal(['acme.atlassian.net']);
+      expect(jira.verifyCredentials.secondCall.args[0]).to.deep.include({ host: 'acme.atlassian.net', gatewayCloudId: 'cloud-123' });
+      const connection = (await store.get(sessionIdOf(result.sessionToken)))?.connections.jira;
+      expect(connection).to.deep.include({ method: 'api_token', route: 'gateway', site: { id: 'cloud-123', url: 'https://acme.atlassian.net' } });
+    });
+
+    it('answers the original invalid_credentials when the gateway refuses too, and stores nothing', async () => {
+      const { sut, store, jira, sites } = makeSut();
+      const original = refused();
+      jira.verifyCredentials.onFirstCall().rejects(original);
+      jira.verifyCredentials.onSecondCall().rejects(refused());
+      sites.cloudIdOf.resolves('cloud-123');
+
+      const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'invalid_credentials');
+
+      expect(error).to.equal(original);
+      expect(store.size).to.equal(0);
+    });
+
+    it('answers invalid_credentials without a gateway try when the cloudId is unknown', async () => {
+      const { sut, confluence, sites } = makeSut();
+      confluence.verifyCredentials.rejects(refused());
+      sites.cloudIdOf.resolves(undefined);
+
+      await expectAppError(sut.execute({ product: 'confluence', ...LOGIN, site: 'acme' }), 'invalid_credentials');
+
+      expect(confluence.verifyCredentials.callCount).to.equal(1);
+    });
+
+    it('does not look for a gateway when the site fails for another reason', async () => {
+      const { sut, jira, sites } = makeSut();
+      jira.verifyCredentials.rejects(new AppError('upstream_timeout', 'slow'));
+
+      await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'upstream_timeout');
+
+      expect(sites.cloudIdOf.called).to.equal(false);
+    });
+
+    it('keeps route site when the site accepts the token', async () => {
+      const { sut, store, sites } = makeSut();
+
+      const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
+
+      expect((await store.get(sessionIdOf(result.sessionToken)))?.connections.jira).to.deep.include({ route: 'site' });
+      expect(sites.cloudIdOf.called).to.equal(false);
+    });
   });
 });

@@ -1,0 +1,23 @@
+import type { SiteDirectory } from '../../application/ports/site-directory.js';
+import type { AtlassianHttp } from './atlassian-http.js';
+import type { AtlassianUrls } from './atlassian-urls.js';
+
+const CLOUD_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Reads a site's cloudId from `https://<site>/_edge/tenant_info`, which Atlassian serves without auth. */
+export class HttpSiteDirectory implements SiteDirectory {
+  constructor(
+    private readonly http: AtlassianHttp,
+    private readonly urls: AtlassianUrls,
+  ) {}
+
+  async cloudIdOf(host: string): Promise<string | undefined> {
+    try {
+      const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site' });
+      const cloudId = (response.body as { cloudId?: unknown } | undefined)?.cloudId;
+      return response.status === 200 && typeof cloudId === 'string' && CLOUD_ID.test(cloudId) ? cloudId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
