@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PRODUCTS, type Product } from './domain/product.js';
 import { normaliseSite } from './domain/site.js';
 import { isValidEncryptionKey } from './infrastructure/session/session-cipher.js';
+import { deepFreeze } from './infrastructure/deep-freeze.js';
 
 const DEFAULT_SCOPES: Readonly<Record<Product, string>> = {
   // read:jira-work covers project search; read:jira-user the identity call; offline_access brings a refresh token.
@@ -185,12 +186,4 @@ function isSite(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -1,4 +1,5 @@
 import cors from '@koa/cors';
+import Router from '@koa/router';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Logger } from '../application/ports/logger.js';
@@ -50,13 +51,13 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
     deps.logger.error({ err: error, method: ctx?.method, path: ctx?.path }, 'request failed');
   });
 
-  const routers = [
-    healthRoutes(settings.version),
-    // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
-    sessionRoutes(deps),
-    authRoutes({ ...deps, oauthReturnUrl: settings.oauthReturnUrl }),
-    listingRoutes(deps),
-  ];
+  // One router: every request is matched against the route table once.
+  const router = new Router();
+  healthRoutes(router, settings.version);
+  // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
+  sessionRoutes(router, deps);
+  authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl });
+  listingRoutes(router, deps);
 
   app.use(errorMiddleware());
   app.use(notFoundMiddleware());
@@ -77,10 +78,8 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
       strict: true,
     }),
   );
-  for (const router of routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  app.use(router.routes());
+  app.use(router.allowedMethods());
   return app;
 }
 

@@ -240,20 +240,26 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
     });
 
     describe('copies', () => {
-      it('returns copies: changing a returned session does not change the stored one', async () => {
+      it('returns copies or frozen values: changing a returned session does not change the stored one', async () => {
         const id = newId();
         await store.putConnection(id, connection('jira', 'v1'));
 
         const first = await store.get(id);
         expect(first).to.not.equal(undefined);
         const connections = first?.connections as Partial<Record<Product, Connection>>;
-        (connections.jira as { accessToken: string }).accessToken = 'tampered';
+        try {
+          (connections.jira as { accessToken: string }).accessToken = 'tampered';
+        } catch (error) {
+          // A store may hand out frozen connections instead of copies: then the write itself fails.
+          expect(error).to.be.instanceOf(TypeError);
+        }
         delete connections.jira;
         connections.confluence = connection('confluence', 'injected');
         (first as { -readonly [K in keyof Session]: Session[K] }).createdAt = 0;
 
         const second = await store.get(id);
         expect(second?.connections.jira?.version).to.equal('v1');
+        expect(second?.connections.jira).to.deep.include({ accessToken: 'access-v1' });
         expect(second?.connections.confluence).to.equal(undefined);
         expect(second?.createdAt).to.not.equal(0);
       });

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type {} from 'koa-bodyparser'; // declares ctx.request.body
 import type { AuthenticateWithToken } from '../../application/use-cases/authenticate-with-token.js';
@@ -19,8 +19,7 @@ export interface AuthRouteDeps {
   readonly oauthReturnUrl?: string;
 }
 
-export function authRoutes(deps: AuthRouteDeps): Router {
-  const router = new Router();
+export function authRoutes(router: Router, deps: AuthRouteDeps): void {
 
   router.get('/auth/:product/oauth/start', async (ctx) => {
     const product = productParam(ctx.params['product']);
@@ -73,7 +72,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     ctx.body = { session_token: result.sessionToken, product: result.product, site: result.site };
   });
 
-  return router;
 }
 
 function completeFromQuery(useCase: CompleteOAuth, product: Product | undefined, ctx: Context): Promise<CompleteOAuthOutput> {

@@ -1,9 +1,7 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 
-export function healthRoutes(version: string): Router {
-  const router = new Router();
+export function healthRoutes(router: Router, version: string): void {
   router.get('/', (ctx) => {
     ctx.body = { status: 'ok', version };
   });
-  return router;
 }

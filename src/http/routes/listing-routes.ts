@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { ListProjects } from '../../application/use-cases/list-projects.js';
 import type { ListSpaces } from '../../application/use-cases/list-spaces.js';
 import { sendWithEtag } from '../etag.js';
@@ -9,8 +9,7 @@ export interface ListingRouteDeps {
   readonly listSpaces: ListSpaces;
 }
 
-export function listingRoutes(deps: ListingRouteDeps): Router {
-  const router = new Router();
+export function listingRoutes(router: Router, deps: ListingRouteDeps): void {
 
   router.get('/jira/projects', async (ctx) => {
     sendWithEtag(ctx, await deps.listProjects.execute({ sessionToken: sessionTokenOf(ctx) }));
@@ -20,5 +19,4 @@ export function listingRoutes(deps: ListingRouteDeps): Router {
     sendWithEtag(ctx, await deps.listSpaces.execute({ sessionToken: sessionTokenOf(ctx) }));
   });
 
-  return router;
 }

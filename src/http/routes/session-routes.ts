@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { DisconnectProduct } from '../../application/use-cases/disconnect-product.js';
 import type { EndSession } from '../../application/use-cases/end-session.js';
 import type { GetSession, ProductStatus } from '../../application/use-cases/get-session.js';
@@ -11,8 +11,7 @@ export interface SessionRouteDeps {
   readonly disconnectProduct: DisconnectProduct;
 }
 
-export function sessionRoutes(deps: SessionRouteDeps): Router {
-  const router = new Router();
+export function sessionRoutes(router: Router, deps: SessionRouteDeps): void {
 
   router.get('/auth/session', async (ctx) => {
     const session = await deps.getSession.execute({ sessionToken: sessionTokenOf(ctx) });
@@ -34,7 +33,6 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
     ctx.status = 204;
   });
 
-  return router;
 }
 
 function status(product: ProductStatus): object {

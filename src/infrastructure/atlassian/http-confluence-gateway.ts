@@ -1,30 +1,16 @@
-import { z } from 'zod';
 import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
 import type { ConfluenceGateway } from '../../application/ports/confluence-gateway.js';
 import { AppError } from '../../domain/errors.js';
 import type { Space } from '../../domain/listing.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
+import { defined, id, record, text } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
 
 /** The largest page Confluence's v2 spaces endpoint allows. */
 const PAGE_SIZE = 250;
 const MAX_PAGES = 10_000;
 const SPACES_PATH = '/wiki/api/v2/spaces';
-
-const spaceSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  key: z.string(),
-  name: z.string(),
-  type: z.string().optional(),
-  status: z.string().optional(),
-  _links: z.object({ webui: z.string().optional() }).optional(),
-});
-
-const pageSchema = z.object({
-  results: z.array(spaceSchema),
-  _links: z.object({ next: z.string().optional() }).optional(),
-});
 
 export class HttpConfluenceGateway implements ConfluenceGateway {
   constructor(
@@ -47,11 +33,15 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     for (let page = 0; page < MAX_PAGES; page++) {
       const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, request);
       if (response.status !== 200) throw failure(response);
-      const parsed = pageSchema.safeParse(response.body);
-      if (!parsed.success) throw new AppError('upstream_error', 'Confluence answered the space listing with an unexpected body.');
-      for (const value of parsed.data.results) if (!spaces.has(value.id)) spaces.set(value.id, toSpace(value, siteUrl));
+      const page = record(response.body);
+      const results = page?.['results'];
+      if (page === undefined || !Array.isArray(results)) throw unexpected();
+      for (const value of results) {
+        const space = toSpace(value, siteUrl);
+        if (!spaces.has(space.id)) spaces.set(space.id, space);
+      }
 
-      const next = parsed.data._links?.next || linkHeaderNext(response.headers.get('link'));
+      const next = text(record(page['_links'])?.['next']) || linkHeaderNext(response.headers.get('link'));
       if (!next) return [...spaces.values()];
       query = nextQuery(next);
       // A server repeating a link would loop forever; what was collected so far is all there is.
@@ -87,14 +77,23 @@ function linkHeaderNext(header: string | null): string | undefined {
   return undefined;
 }
 
-function toSpace(value: z.infer<typeof spaceSchema>, siteUrl: string): Space {
-  const webui = value._links?.webui;
-  return {
-    id: value.id,
-    key: value.key,
-    name: value.name,
-    ...(value.type === undefined ? {} : { type: value.type }),
-    ...(value.status === undefined ? {} : { status: value.status }),
-    ...(webui?.startsWith('/') ? { url: `${siteUrl}/wiki${webui}` } : {}),
-  };
+function toSpace(value: unknown, siteUrl: string): Space {
+  const space = record(value);
+  const spaceId = id(space?.['id']);
+  const key = text(space?.['key']);
+  const name = text(space?.['name']);
+  if (spaceId === undefined || key === undefined || name === undefined) throw unexpected();
+  const webui = text(record(space!['_links'])?.['webui']);
+  return defined({
+    id: spaceId,
+    key,
+    name,
+    type: text(space!['type']),
+    status: text(space!['status']),
+    url: webui?.startsWith('/') ? `${siteUrl}/wiki${webui}` : undefined,
+  });
+}
+
+function unexpected(): AppError {
+  return new AppError('upstream_error', 'Confluence answered the space listing with an unexpected body.');
 }

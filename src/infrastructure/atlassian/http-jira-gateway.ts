@@ -1,33 +1,17 @@
-import { z } from 'zod';
 import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
 import type { JiraGateway } from '../../application/ports/jira-gateway.js';
 import { AppError } from '../../domain/errors.js';
 import type { Project } from '../../domain/listing.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
-import { fetchAllPages, TooManyPagesError } from './offset-pager.js';
+import { fetchAllPages, TooManyPagesError, type OffsetPage } from './offset-pager.js';
+import { count, defined, id, record, text } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
 
 /** Jira treats larger values as 100, and may cap a page lower still: paging follows what comes back. */
 const PAGE_SIZE = 100;
 /** A bound on requests in case a server keeps answering "not last" (a million projects at 100 a page). */
 const MAX_PAGES = 10_000;
-
-const projectSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  key: z.string(),
-  name: z.string(),
-  projectTypeKey: z.string().optional(),
-  style: z.string().optional(),
-  avatarUrls: z.record(z.string(), z.string()).optional(),
-});
-
-const pageSchema = z.object({
-  values: z.array(projectSchema),
-  startAt: z.number().optional(),
-  total: z.number().optional(),
-  isLast: z.boolean().optional(),
-});
 
 export class HttpJiraGateway implements JiraGateway {
   constructor(
@@ -49,9 +33,7 @@ export class HttpJiraGateway implements JiraGateway {
       const url = `${root}/rest/api/3/project/search?startAt=${startAt}&maxResults=${maxResults}&orderBy=key`;
       const response = await this.http.get(url, request);
       if (response.status !== 200) throw failure(response);
-      const parsed = pageSchema.safeParse(response.body);
-      if (!parsed.success) throw new AppError('upstream_error', 'Jira answered the project search with an unexpected body.');
-      return parsed.data;
+      return readPage(response.body, siteUrl);
     };
     let values;
     try {
@@ -62,20 +44,41 @@ export class HttpJiraGateway implements JiraGateway {
     }
     // Projects created or deleted during the listing shift offsets: the same project may come twice.
     const projects = new Map<string, Project>();
-    for (const value of values) if (!projects.has(value.id)) projects.set(value.id, toProject(value, siteUrl));
+    for (const project of values) if (!projects.has(project.id)) projects.set(project.id, project);
     return [...projects.values()];
   }
 }
 
-function toProject(value: z.infer<typeof projectSchema>, siteUrl: string): Project {
-  const avatar = value.avatarUrls?.['48x48'];
+/** One page of project/search, each project already in the service's shape. */
+function readPage(body: unknown, siteUrl: string): OffsetPage<Project> {
+  const page = record(body);
+  const values = page?.['values'];
+  if (page === undefined || !Array.isArray(values)) throw unexpected();
+  const isLast = page['isLast'];
   return {
-    id: value.id,
-    key: value.key,
-    name: value.name,
-    ...(value.projectTypeKey === undefined ? {} : { type: value.projectTypeKey }),
-    ...(value.style === undefined ? {} : { style: value.style }),
-    ...(avatar === undefined ? {} : { avatar_url: avatar }),
-    url: `${siteUrl}/browse/${encodeURIComponent(value.key)}`,
+    values: values.map((value) => toProject(value, siteUrl)),
+    total: count(page['total']),
+    isLast: typeof isLast === 'boolean' ? isLast : undefined,
   };
+}
+
+function toProject(value: unknown, siteUrl: string): Project {
+  const project = record(value);
+  const projectId = id(project?.['id']);
+  const key = text(project?.['key']);
+  const name = text(project?.['name']);
+  if (projectId === undefined || key === undefined || name === undefined) throw unexpected();
+  return defined({
+    id: projectId,
+    key,
+    name,
+    type: text(project!['projectTypeKey']),
+    style: text(project!['style']),
+    avatar_url: text(record(project!['avatarUrls'])?.['48x48']),
+    url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
+  });
+}
+
+function unexpected(): AppError {
+  return new AppError('upstream_error', 'Jira answered the project search with an unexpected body.');
 }

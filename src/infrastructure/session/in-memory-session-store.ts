@@ -2,6 +2,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { SessionStore } from '../../application/ports/session-store.js';
 import type { Product } from '../../domain/product.js';
 import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import { deepFreeze } from '../deep-freeze.js';
 
 interface StoredSession {
   createdAt: number;
@@ -17,7 +18,8 @@ const SWEEP_BATCH = 64;
  *
  * Both maps are kept in expiry order (every extension re-inserts the entry at the end, and TTLs are constant),
  * so expired entries are always at the front and each write evicts them in constant time — no timer, no scan.
- * Values are cloned in and out so callers cannot mutate stored state, as with any out-of-process store.
+ * Values are cloned and deep-frozen on the way in and handed out frozen, so no caller can change stored state,
+ * as with an out-of-process store — without a copy on every read, which is the hot path.
  */
 export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, StoredSession>();
@@ -50,7 +52,7 @@ export class InMemorySessionStore implements SessionStore {
       return false;
     }
     stored ??= { createdAt: this.clock.now(), expiresAt: 0, connections: {} };
-    stored.connections[connection.product] = structuredClone(connection);
+    stored.connections[connection.product] = frozenCopy(connection);
     this.extend(id, stored);
     return true;
   }
@@ -70,7 +72,7 @@ export class InMemorySessionStore implements SessionStore {
   async putPendingOAuth(pending: PendingOAuth): Promise<void> {
     this.sweep();
     this.pending.delete(pending.stateId);
-    this.pending.set(pending.stateId, structuredClone(pending));
+    this.pending.set(pending.stateId, frozenCopy(pending));
   }
 
   async takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined> {
@@ -115,5 +117,9 @@ function evictExpired(map: Map<string, { expiresAt: number }>, now: number): voi
 }
 
 function toSession(id: string, stored: StoredSession): Session {
-  return { id, createdAt: stored.createdAt, expiresAt: stored.expiresAt, connections: structuredClone(stored.connections) };
+  return { id, createdAt: stored.createdAt, expiresAt: stored.expiresAt, connections: { ...stored.connections } };
+}
+
+function frozenCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
 }

@@ -1,0 +1,143 @@
+/**
+ * npm run bench: the service's speed and size, each figure beside a baseline measured in the same run.
+ *   (a) GET /jira/projects throughput and latency, against a bare passthrough proxy making the same upstream call
+ *   (b) listing 2000 projects at 40 ms upstream latency, against the sequential baseline and the ideal
+ *   (c) bytes per idle session, in the memory store and in Redis
+ *   (d) cold start to first answer, against the proxy's
+ * Every process (fake Atlassian, service, proxy) runs on its own event loop; the load comes from this one.
+ */
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import fetch from 'node-fetch';
+import { BASIC, BENCH_SITE, BENCH_USER } from './lib/fixtures.js';
+import { median, runLoad } from './lib/load.js';
+import { jsonLine, root, startProcess, startServiceProcess, type Started } from './lib/processes.js';
+
+const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 5);
+const CONNECTIONS = 16;
+const LATENCY_MS = 40;
+const BIG = 2_000;
+const RUNS = 5;
+
+type FakeInfo = { baseUrl: string; siteUrlTemplate: string };
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function startFake(latencyMs: number, projects: number, spaces: number): Promise<Started<FakeInfo>> {
+  return startProcess('bench/fake-server.ts', [String(latencyMs), String(projects), String(spaces)], {}, (line) => jsonLine<FakeInfo>(line));
+}
+
+async function login(service: string, product: 'jira' | 'confluence' = 'jira'): Promise<string> {
+  const answer = await fetch(`${service}/auth/${product}/api-token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: BENCH_USER.email, api_token: BENCH_USER.apiToken, site: BENCH_SITE }),
+  });
+  const body = (await answer.json()) as { session_token?: string };
+  if (body.session_token === undefined) throw new Error(`login failed: ${JSON.stringify(body)}`);
+  return body.session_token;
+}
+
+async function timed(url: string, headers: Record<string, string>): Promise<number> {
+  const started = performance.now();
+  const answer = await fetch(url, { headers });
+  await answer.arrayBuffer();
+  if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}`);
+  return performance.now() - started;
+}
+
+async function throughput(): Promise<void> {
+  const fake = await startFake(0, 50, 50);
+  const upstream = `${fake.info.siteUrlTemplate.replace('{site}', BENCH_SITE)}/rest/api/3/project/search?startAt=0&maxResults=100&orderBy=key`;
+  const service = await startServiceProcess({ ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, FRONTEND_ORIGIN: 'http://bench.test' });
+  const proxy = await startProcess('bench/passthrough-proxy.ts', [upstream], {}, (line) => jsonLine<{ baseUrl: string }>(line));
+  try {
+    const token = await login(service.info.baseUrl);
+    const serviceUrl = `${service.info.baseUrl}/jira/projects`;
+    const headers = { 'X-Session-Token': token };
+    // Warm both (JIT, sockets) before measuring.
+    await runLoad(serviceUrl, headers, CONNECTIONS, 1_000);
+    await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, 1_000);
+    const ours = await runLoad(serviceUrl, headers, CONNECTIONS, LOAD_SECONDS * 1000);
+    const bare = await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, LOAD_SECONDS * 1000);
+    console.log(`(a) GET /jira/projects, 50 projects (one upstream page), ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
+    console.log(`    service: ${fmt(ours.rps, 0)} req/s  p50 ${fmt(ours.p50Ms)} ms  p99 ${fmt(ours.p99Ms)} ms  errors ${ours.errors}`);
+    console.log(`    proxy:   ${fmt(bare.rps, 0)} req/s  p50 ${fmt(bare.p50Ms)} ms  p99 ${fmt(bare.p99Ms)} ms  errors ${bare.errors}`);
+    console.log(`    ratio service/proxy: ${fmt(ours.rps / bare.rps, 2)}x throughput (target >= 0.80)`);
+  } finally {
+    await Promise.all([service.stop(), proxy.stop(), fake.stop()]);
+  }
+}
+
+async function bigListings(): Promise<void> {
+  const fake = await startFake(LATENCY_MS, BIG, BIG);
+  const env = { ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate };
+  const concurrent = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '6' });
+  const sequential = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '1' });
+  try {
+    const measure = async (service: string, path: string): Promise<number> => {
+      const headers = { 'X-Session-Token': await login(service, path.startsWith('/jira') ? 'jira' : 'confluence') };
+      await timed(`${service}${path}`, headers);
+      const runs: number[] = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await timed(`${service}${path}`, headers));
+      return median(runs);
+    };
+    const pageCap = 50; // the fake's Jira page cap, as Atlassian caps below maxResults
+    const pages = Math.ceil(BIG / pageCap);
+    const ideal = (1 + Math.ceil((pages - 1) / 6)) * LATENCY_MS;
+    const fast = await measure(concurrent.info.baseUrl, '/jira/projects');
+    const slow = await measure(sequential.info.baseUrl, '/jira/projects');
+    const spaces = await measure(concurrent.info.baseUrl, '/confluence/spaces');
+    console.log(`(b) ${BIG} projects = ${pages} Jira pages at ${LATENCY_MS} ms upstream latency (median of ${RUNS})`);
+    console.log(`    concurrency 6: ${fmt(fast, 0)} ms   sequential: ${fmt(slow, 0)} ms   speed-up ${fmt(slow / fast, 2)}x`);
+    console.log(`    ideal 1 + ceil((pages-1)/6) = ${1 + Math.ceil((pages - 1) / 6)} page latencies = ${ideal} ms; measured/ideal ${fmt(fast / ideal, 2)}x (target <= 1.20)`);
+    console.log(`    ${BIG} Confluence spaces, cursor paging at limit 250 = ${Math.ceil(BIG / 250)} sequential pages: ${fmt(spaces, 0)} ms`);
+  } finally {
+    await Promise.all([concurrent.stop(), sequential.stop(), fake.stop()]);
+  }
+}
+
+function sessionMemory(): void {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/session-memory.ts'], { cwd: root, encoding: 'utf8' });
+  const result = JSON.parse(out.trim()) as {
+    sessions: number;
+    tokenBytes: number;
+    memory: { bytesPerSession: number; overheadPerSession: number };
+    redis: { bytesPerSession: number; overheadPerSession: number } | { skipped: string };
+  };
+  console.log(`(c) ${result.sessions} idle sessions, each with a Jira OAuth connection holding ${result.tokenBytes} bytes of tokens`);
+  console.log(`    memory store: ${fmt(result.memory.bytesPerSession, 0)} heap bytes/session, ${fmt(result.memory.overheadPerSession, 0)} beyond the tokens (target <= 1024)`);
+  if ('skipped' in result.redis) console.log(`    redis: SKIPPED (${result.redis.skipped})`);
+  else console.log(`    redis: ${fmt(result.redis.bytesPerSession, 0)} bytes/session (MEMORY USAGE), ${fmt(result.redis.overheadPerSession, 0)} beyond the tokens (encrypted, base64url)`);
+}
+
+async function coldStart(): Promise<void> {
+  const firstAnswer = async (start: () => Promise<Started<{ baseUrl: string }>>, path: string): Promise<number> => {
+    const started = await start();
+    try {
+      for (;;) {
+        const ok = await fetch(`${started.info.baseUrl}${path}`).then((r) => r.status < 500, () => false);
+        if (ok) return performance.now() - started.startedAt;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await started.stop();
+    }
+  };
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    ours.push(await firstAnswer(() => startServiceProcess({}), '/'));
+    bare.push(await firstAnswer(() => startProcess('bench/passthrough-proxy.ts', ['http://127.0.0.1:9'], {}, (line) => jsonLine<{ baseUrl: string }>(line)), '/'));
+  }
+  console.log(`(d) cold start to first answer (spawn to first HTTP answer, median of 3; both through tsx)`);
+  console.log(`    service: ${fmt(median(ours), 0)} ms   bare proxy: ${fmt(median(bare), 0)} ms   ratio ${fmt(median(ours) / median(bare), 2)}x`);
+}
+
+console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
+// BENCH_ONLY=a,c runs a subset while working on one figure.
+const only = process.env['BENCH_ONLY']?.split(',');
+const wanted = (part: string) => only === undefined || only.includes(part);
+if (wanted('a')) await throughput();
+if (wanted('b')) await bigListings();
+if (wanted('c')) sessionMemory();
+if (wanted('d')) await coldStart();
