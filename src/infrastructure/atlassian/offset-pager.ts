@@ -39,7 +39,8 @@ export async function fetchAllPages<T>(
     const items: T[] = [];
     let next = startAt;
     while (next < until) {
-      const page = await fetchCounted(next, step);
+      // Ask only for the gap, so a fill does not fetch the next page's items again.
+      const page = await fetchCounted(next, Math.min(step, until - next));
       items.push(...page.values);
       next += page.values.length;
       if (isLastPage(page, next)) return { items, next, ended: true };

@@ -48,12 +48,14 @@ export function decideRetry(
   return { retry: true, waitMs: Math.round(waitMs) };
 }
 
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /** Retry-After in milliseconds: seconds in Atlassian's docs; an HTTP date is accepted too, as RFC 9110 allows. */
 export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  if (trimmed === '' || Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  // Only the IMF-fixdate form HTTP uses: Date.parse alone accepts garbage such as "soon 5" as some past date.
+  if (!HTTP_DATE.test(trimmed)) return undefined;
+  return Math.max(0, Date.parse(trimmed) - now);
 }
