@@ -7,7 +7,9 @@ import type { ConfluenceGateway } from './application/ports/confluence-gateway.j
 import type { JiraGateway } from './application/ports/jira-gateway.js';
 import type { Logger } from './application/ports/logger.js';
 import type { SessionStore } from './application/ports/session-store.js';
+import type { AttemptLimiter } from './application/ports/attempt-limiter.js';
 import type { Lock } from './application/ports/lock.js';
+import type { Metrics } from './application/ports/metrics.js';
 import type { TokenGenerator } from './application/ports/token-generator.js';
 import { TokenRefresher } from './application/token-refresher.js';
 import { DisconnectProduct } from './application/use-cases/disconnect-product.js';
@@ -30,6 +32,8 @@ import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-director
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
+import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
+import { FlexibleAttemptLimiter, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
 import { RedisSessionStore } from './infrastructure/session/redis-session-store.js';
@@ -62,6 +66,8 @@ export const TOKENS = {
   getSession: Symbol('GetSession'),
   endSession: Symbol('EndSession'),
   disconnectProduct: Symbol('DisconnectProduct'),
+  metrics: Symbol('Metrics'),
+  authLimiter: Symbol('AttemptLimiter'),
 } as const;
 
 /** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
@@ -91,6 +97,19 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
   single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
   const store = config.sessionStore;
+  single<Metrics>(TOKENS.metrics, (r) => {
+    if (!config.metricsEnabled) return new NoMetrics();
+    const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
+    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
+  });
+  single<AttemptLimiter>(TOKENS.authLimiter, (r) => {
+    if (config.authRateLimitPerMinute === 0) return new NoAttemptLimit();
+    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    return new FlexibleAttemptLimiter(
+      config.authRateLimitPerMinute,
+      redis === null || store.kind !== 'redis' ? undefined : { client: redis, keyPrefix: store.keyPrefix },
+    );
+  });
   if (store.kind === 'redis') {
     single(TOKENS.redis, () => {
       const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 });
@@ -111,8 +130,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     single<Lock>(TOKENS.lock, (r) => new InMemoryLock(r.resolve(TOKENS.clock)));
   }
 
-  single(TOKENS.atlassianHttp, () =>
-    new AtlassianHttp(
+  single(TOKENS.atlassianHttp, (r) => {
+    const metrics = r.resolve<Metrics>(TOKENS.metrics);
+    return new AtlassianHttp(
       {
         timeoutMs: config.atlassian.timeoutMs,
         deadlineMs: config.atlassian.deadlineMs,
@@ -120,8 +140,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
       },
       logger,
-    ),
-  );
+      (call) => metrics.upstreamCall(call),
+    );
+  });
   single(TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));
   single<AtlassianOAuthGateway>(TOKENS.oauthGateway, (r) =>
     new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
@@ -143,6 +164,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       r.resolve(TOKENS.clock),
       logger,
       refreshSettings(config),
+      r.resolve(TOKENS.metrics),
     ),
   );
   single(TOKENS.connectionAccess, (r) =>
@@ -189,6 +211,8 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     getSession: c.resolve(TOKENS.getSession),
     endSession: c.resolve(TOKENS.endSession),
     disconnectProduct: c.resolve(TOKENS.disconnectProduct),
+    metrics: c.resolve(TOKENS.metrics),
+    authLimiter: c.resolve(TOKENS.authLimiter),
     logger: c.resolve(TOKENS.logger),
   };
 }
@@ -200,6 +224,10 @@ export function buildService(config: Config, logger: Logger, overrides: Override
     version: SERVICE_VERSION,
     frontendOrigins: config.frontendOrigins,
     oauthReturnUrl: config.oauthReturnUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    docsEnabled: config.docsEnabled,
+    metricsEnabled: config.metricsEnabled,
   });
   return { app, container };
 }

@@ -25,6 +25,13 @@ const httpUrl = z
 const optionalHttpUrl = z.preprocess((value) => (value === '' ? undefined : value), httpUrl.optional());
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+function booleanFlag(fallback: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => ['true', '1', 'yes'].includes(value));
+}
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -67,6 +74,11 @@ const schema = z.object({
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  MAX_BODY_BYTES: positiveInt(100 * 1024),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  TRUST_PROXY: booleanFlag(false),
+  DOCS_ENABLED: booleanFlag(true),
+  METRICS_ENABLED: booleanFlag(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -104,6 +116,13 @@ export interface Config {
     | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string; readonly encryptionKeys: readonly string[] };
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
+  readonly authRateLimitPerMinute: number;
+  /** Read the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
+  readonly docsEnabled: boolean;
+  readonly metricsEnabled: boolean;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
 }
 
@@ -165,6 +184,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys }
         : { kind: 'memory' },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    docsEnabled: e.DOCS_ENABLED,
+    metricsEnabled: e.METRICS_ENABLED,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -5,6 +5,7 @@ import type { AtlassianOAuthGateway } from './ports/atlassian-oauth-gateway.js';
 import type { Clock } from './ports/clock.js';
 import type { Lock } from './ports/lock.js';
 import type { Logger } from './ports/logger.js';
+import type { Metrics } from './ports/metrics.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { TokenGenerator } from './ports/token-generator.js';
 
@@ -36,6 +37,7 @@ export class TokenRefresher {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly settings: RefreshSettings,
+    private readonly metrics?: Pick<Metrics, 'tokenRefresh'>,
   ) {}
 
   /** A connection newer than `stale`: refreshed here, by another caller, or reconnected by the user. */
@@ -85,13 +87,16 @@ export class TokenRefresher {
     try {
       granted = await this.oauth.refresh(product, stale.refreshToken);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'invalid_grant') return this.drop(sessionId, stale, 'refresh refused');
+      const refused = error instanceof AppError && error.code === 'invalid_grant';
+      this.metrics?.tokenRefresh(refused ? 'refused' : 'failed');
+      if (refused) return this.drop(sessionId, stale, 'refresh refused');
       if (error instanceof AppError && error.code === 'rate_limited') throw error;
       // No answer, or a server fault: Atlassian may or may not have rotated the token. Keep what we have — a
       // rotated token stays usable for a while — and never drop a connection for a transient fault.
       this.logger.warn({ product, code: error instanceof AppError ? error.code : 'unknown' }, 'token refresh failed; credentials kept');
       throw new RetryableError('upstream_unavailable', 'Atlassian could not renew the access token right now. Try again shortly.', 5);
     }
+    this.metrics?.tokenRefresh('refreshed');
     if (granted.refreshToken === undefined) {
       this.logger.warn({ product }, 'refresh answer carried no refresh_token; keeping the previous one');
     }

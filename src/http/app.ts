@@ -2,7 +2,9 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
+import type { AttemptLimiter } from '../application/ports/attempt-limiter.js';
 import type { Logger } from '../application/ports/logger.js';
+import type { Metrics } from '../application/ports/metrics.js';
 import type { AuthenticateWithToken } from '../application/use-cases/authenticate-with-token.js';
 import type { CompleteOAuth } from '../application/use-cases/complete-oauth.js';
 import type { ListProjects } from '../application/use-cases/list-projects.js';
@@ -14,6 +16,8 @@ import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
+import { observabilityMiddleware } from './observability-middleware.js';
+import { securityHeaders } from './security-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -31,6 +35,9 @@ export interface AppDependencies {
   readonly endSession: EndSession;
   readonly disconnectProduct: DisconnectProduct;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Failed API-token logins per client. */
+  readonly authLimiter: AttemptLimiter;
 }
 
 export interface HttpSettings {
@@ -39,6 +46,10 @@ export interface HttpSettings {
   readonly frontendOrigins?: readonly string[];
   readonly oauthReturnUrl?: string;
   readonly maxBodyBytes?: number;
+  /** Trust X-Forwarded-For for the client address (behind a proxy that sets it). */
+  readonly trustProxy?: boolean;
+  readonly docsEnabled?: boolean;
+  readonly metricsEnabled?: boolean;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
@@ -47,6 +58,7 @@ const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
 export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   const app = new Koa();
   app.silent = true;
+  app.proxy = settings.trustProxy ?? false;
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
     deps.logger.error({ err: error, method: ctx?.method, path: ctx?.path }, 'request failed');
   });
@@ -58,7 +70,16 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   sessionRoutes(router, deps);
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl });
   listingRoutes(router, deps);
+  if (settings.metricsEnabled ?? true) {
+    router.get('/metrics', async (ctx) => {
+      const { contentType, body } = await deps.metrics.render();
+      ctx.type = contentType;
+      ctx.body = body;
+    });
+  }
 
+  app.use(observabilityMiddleware(deps.logger, deps.metrics));
+  app.use(securityHeaders());
   app.use(errorMiddleware());
   app.use(notFoundMiddleware());
   app.use(
@@ -70,7 +91,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
       maxAge: 600,
     }),
   );
-  app.use(docsMiddleware(buildOpenApiDocument(settings.version)));
+  if (settings.docsEnabled ?? true) app.use(docsMiddleware(buildOpenApiDocument(settings.version)));
   app.use(
     bodyParser({
       enableTypes: ['json'],

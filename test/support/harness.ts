@@ -69,6 +69,8 @@ export function serviceEnv(fake: FakeAtlassian, baseUrl: string): Record<string,
     JIRA_OAUTH_CLIENT_SECRET: CLIENTS.jira.secret,
     CONFLUENCE_OAUTH_CLIENT_ID: CLIENTS.confluence.id,
     CONFLUENCE_OAUTH_CLIENT_SECRET: CLIENTS.confluence.secret,
+    // Many tests fail logins on purpose; the limiter has its own tests.
+    AUTH_RATE_LIMIT_PER_MINUTE: '0',
     JIRA_OAUTH_REDIRECT_URI: `${baseUrl}/auth/jira/oauth/callback`,
     CONFLUENCE_OAUTH_REDIRECT_URI: `${baseUrl}/auth/confluence/oauth/callback`,
   };

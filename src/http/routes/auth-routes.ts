@@ -5,7 +5,11 @@ import type { AuthenticateWithToken } from '../../application/use-cases/authenti
 import type { CompleteOAuth, CompleteOAuthOutput } from '../../application/use-cases/complete-oauth.js';
 import type { StartOAuth } from '../../application/use-cases/start-oauth.js';
 import type { Product } from '../../domain/product.js';
+import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
+import type { Logger } from '../../application/ports/logger.js';
 import { toAppError } from '../error-middleware.js';
+import { failedAttemptLimit } from '../failed-attempt-limit.js';
+import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';
 import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthStartQuery } from '../schemas.js';
 import { sendSessionToken, sessionTokenOf } from '../session-header.js';
@@ -17,6 +21,8 @@ export interface AuthRouteDeps {
   readonly authenticateWithToken: AuthenticateWithToken;
   /** When set, the OAuth callback redirects the browser here instead of answering JSON. */
   readonly oauthReturnUrl?: string;
+  readonly authLimiter: AttemptLimiter;
+  readonly logger: Logger;
 }
 
 export function authRoutes(router: Router, deps: AuthRouteDeps): void {
@@ -58,7 +64,7 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
     ctx.redirect(target.toString());
   }
 
-  router.post('/auth/:product/api-token', async (ctx) => {
+  router.post('/auth/:product/api-token', failedAttemptLimit(deps.authLimiter, deps.logger, 'api-token'), jsonOnly(), async (ctx) => {
     const product = productParam(ctx.params['product']);
     const body = validate(ApiTokenLoginBody, ctx.request.body ?? {}, 'request body');
     const result = await deps.authenticateWithToken.execute({

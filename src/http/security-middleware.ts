@@ -1,0 +1,30 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../domain/errors.js';
+
+/** API answers are data, never documents: nothing may load, frame or run in their context. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * Headers on every answer, errors included: no MIME sniffing, no referrer, and `no-store` because answers carry
+ * session tokens or account data. The docs handler replaces CSP and caching for its own pages and assets.
+ */
+export function securityHeaders(): Middleware {
+  return async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', API_CSP);
+    ctx.set('Cross-Origin-Resource-Policy', 'same-site');
+    await next();
+  };
+}
+
+/** For routes that read a body: the only bodies this API reads are JSON; anything else is refused. */
+export function jsonOnly(): Middleware {
+  return async (ctx, next) => {
+    if (!ctx.is('application/json')) {
+      throw new AppError('unsupported_media_type', 'The request body must be JSON, sent with Content-Type: application/json.');
+    }
+    await next();
+  };
+}

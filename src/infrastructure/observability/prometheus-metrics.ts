@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metrics } from '../../application/ports/metrics.js';
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Prometheus metrics on a registry of its own, so two containers in one process (tests) never share counters. */
+export class PrometheusMetrics implements Metrics {
+  private readonly registry = new Registry();
+  private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly upstream: Histogram<'product' | 'outcome'>;
+  private readonly upstreamRetries: Counter<'product'>;
+  private readonly refreshes: Counter<'outcome'>;
+
+  /** `liveSessions` is given when the store can count its sessions cheaply. */
+  constructor(liveSessions?: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'connector_' });
+    this.requests = new Histogram({
+      name: 'connector_http_request_duration_seconds',
+      help: 'HTTP requests served, by route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: SECONDS,
+      registers: [this.registry],
+    });
+    this.upstream = new Histogram({
+      name: 'connector_upstream_call_duration_seconds',
+      help: 'Calls to Atlassian, retries included, by product and outcome (status, timeout or network_error).',
+      labelNames: ['product', 'outcome'],
+      buckets: SECONDS,
+      registers: [this.registry],
+    });
+    this.upstreamRetries = new Counter({
+      name: 'connector_upstream_retries_total',
+      help: 'Retries of calls to Atlassian, by product.',
+      labelNames: ['product'],
+      registers: [this.registry],
+    });
+    this.refreshes = new Counter({
+      name: 'connector_token_refreshes_total',
+      help: 'OAuth token refreshes by outcome: refreshed, refused (the user must reconnect) or failed (kept, retry later).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    if (liveSessions !== undefined) {
+      new Gauge({
+        name: 'connector_live_sessions',
+        help: 'Sessions held by this instance (memory store only).',
+        registers: [this.registry],
+        collect() {
+          this.set(liveSessions());
+        },
+      });
+    }
+  }
+
+  requestFinished(request: { method: string; route: string; status: number; durationMs: number }): void {
+    this.requests.observe({ method: request.method, route: request.route, status: String(request.status) }, request.durationMs / 1000);
+  }
+
+  upstreamCall(call: { product: string; outcome: string; retries: number; durationMs: number }): void {
+    this.upstream.observe({ product: call.product, outcome: call.outcome }, call.durationMs / 1000);
+    if (call.retries > 0) this.upstreamRetries.inc({ product: call.product }, call.retries);
+  }
+
+  tokenRefresh(outcome: 'refreshed' | 'refused' | 'failed'): void {
+    this.refreshes.inc({ outcome });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** For METRICS_ENABLED=false: counts nothing. */
+export class NoMetrics implements Metrics {
+  requestFinished(): void {}
+  upstreamCall(): void {}
+  tokenRefresh(): void {}
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: 'text/plain', body: '' };
+  }
+}
