@@ -38,7 +38,8 @@ const etagHeader = { ETag: { description: 'Tag of this listing; send it back in 
 const conditionalHeaders = z.object({ 'if-none-match': z.string().optional().openapi({ description: 'An ETag from an earlier answer.' }) });
 const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout'];
 const listingErrors: ErrorCode[] = [
-  'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable', ...upstreamErrors,
+  'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable',
+  'store_unavailable', ...upstreamErrors,
 ];
 
 /** Built from the same schemas the routes validate with, so the document cannot drift from the code. */
@@ -93,7 +94,7 @@ export function buildOpenApiDocument(version: string): object {
     request: { params: product, body: { content: json(ApiTokenLoginBody), required: true } },
     responses: {
       200: { description: 'Connected.', headers: sessionTokenHeader, content: json(ApiTokenLoginResponse) },
-      ...errors('validation_error', 'invalid_site', 'invalid_credentials', ...upstreamErrors),
+      ...errors('validation_error', 'invalid_site', 'invalid_credentials', 'payload_too_large', 'unsupported_media_type', 'not_found', 'store_unavailable', ...upstreamErrors),
     },
   });
   registry.registerPath({
@@ -117,7 +118,7 @@ export function buildOpenApiDocument(version: string): object {
     },
   });
 
-  const sessionErrors = errors('missing_session', 'invalid_session');
+  const sessionErrors = errors('missing_session', 'invalid_session', 'store_unavailable');
   registry.registerPath({
     method: 'get', path: '/auth/session', tags: ['session'], security: [{ [session.name]: [] }],
     summary: 'What the session holds',

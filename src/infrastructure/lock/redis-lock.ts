@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Lock } from '../../application/ports/lock.js';
+import { AppError } from '../../domain/errors.js';
 
 // Deletes the lease only if it is still ours: after expiry another instance may hold it.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -15,10 +16,16 @@ export class RedisLock implements Lock {
   async tryAcquire(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const key = `${this.keyPrefix}lock:${name}`;
     const owner = randomBytes(16).toString('base64url');
-    const taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
+    let taken: string | null;
+    try {
+      taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
+    } catch {
+      throw new AppError('store_unavailable', 'The session store is unavailable. Try again shortly.');
+    }
     if (taken !== 'OK') return undefined;
     return async () => {
-      await this.redis.eval(RELEASE, 1, key, owner);
+      // A failed release must not hide the refresh it guarded: the lease expires by itself.
+      await this.redis.eval(RELEASE, 1, key, owner).catch(() => undefined);
     };
   }
 }

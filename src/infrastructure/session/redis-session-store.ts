@@ -57,6 +57,7 @@ export class RedisSessionStore implements SessionStore {
       const meta = this.open<Meta>(key, 'meta', fields['meta']);
       if (meta === undefined) return undefined;
       const connections: Partial<Record<Product, Connection>> = {};
+      const stale: Connection[] = [];
       for (const product of PRODUCTS) {
         const sealed = fields[product];
         if (sealed === undefined) continue;
@@ -64,7 +65,9 @@ export class RedisSessionStore implements SessionStore {
         // A record we cannot read is no session at all, never a half-trusted one.
         if (connection === undefined) return undefined;
         connections[product] = connection;
+        if (!this.cipher.isCurrent(sealed)) stale.push(connection);
       }
+      await this.reseal(id, key, fields['meta'], meta, stale);
       return { id, createdAt: meta.createdAt, expiresAt: this.clock.now() + this.ttlMs, connections };
     });
   }
@@ -124,6 +127,15 @@ export class RedisSessionStore implements SessionStore {
       const sealed = await this.redis.getdel(key);
       return sealed === null ? undefined : this.open<PendingOAuth>(key, 'state', sealed);
     });
+  }
+
+  /**
+   * After a key rotation, rewrites what was read under an older key, so a session in use never depends on a key
+   * an operator is about to retire. Connections go through the compare-and-set, so a concurrent write wins.
+   */
+  private async reseal(id: string, key: string, sealedMeta: string, meta: Meta, stale: readonly Connection[]): Promise<void> {
+    if (!this.cipher.isCurrent(sealedMeta)) await this.redis.hset(key, 'meta', this.seal(key, 'meta', meta));
+    for (const connection of stale) await this.putConnection(id, connection, { expectedVersion: connection.version });
   }
 
   /** Redis being down is the service's fault, not the client's: 503, never a 500 with a driver message. */

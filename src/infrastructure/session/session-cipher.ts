@@ -15,8 +15,8 @@ export function isValidEncryptionKey(text: string): boolean {
 
 /**
  * AES-256-GCM over everything a persistent store writes. Several keys may be given: the first encrypts, all
- * decrypt, so a key can be rotated in without logging anyone out (add the new key first, retire the old one
- * after the session TTL). Each envelope names its key by a short fingerprint so decryption needs no guessing.
+ * decrypt, so a key can be rotated in without logging anyone out: records read under an older key are written
+ * back under the newest (RedisSessionStore.get), so once every live session has been used the old key can go. Each envelope names its key by a short fingerprint so decryption needs no guessing.
  *
  * `context` is authenticated but not stored (GCM's additional data): an envelope decrypts only under the record
  * name it was written for, so a value copied from one session or field to another is rejected.
@@ -42,6 +42,11 @@ export class SessionCipher {
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, id, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+  }
+
+  /** Whether an envelope was written under the newest key; older ones are rewritten on read (see the store). */
+  isCurrent(envelope: string): boolean {
+    return envelope.split('.', 3)[1] === this.keys[0]!.id;
   }
 
   /** The plaintext, or undefined when the envelope is malformed, tampered with, or under no key we hold. */
