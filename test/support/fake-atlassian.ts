@@ -4,6 +4,7 @@
  *
  * URL layout (all on `baseUrl`):
  *   {authUrl}/authorize, {authUrl}/oauth/token                             — auth.atlassian.com
+ *   {authUrl}/authorize/decision  (POST, option consentPage only)          — the consent page's form
  *   {apiUrl}/oauth/token/accessible-resources, {apiUrl}/me                 — api.atlassian.com
  *   {apiUrl}/ex/jira/{cloudId}/rest/api/3/...                              — Jira through the gateway
  *   {apiUrl}/ex/confluence/{cloudId}/wiki/...                              — Confluence through the gateway

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { REQUIRE, SCOPE_RE, relevantScopes, satisfies, scopeProduct } from './scopes.js';
 import { AUTH_CODE_TTL_MS, REFRESH_ABSOLUTE_MS, type FakeState } from './state.js';
-import type { Grant, OAuthClient } from './types.js';
+import type { ConsentRequestRecord, FakeUser, Grant, OAuthClient } from './types.js';
 import {
   GATEWAY_SCOPE_MISMATCH,
   GATEWAY_UNAUTHORIZED,
@@ -23,70 +23,101 @@ import {
 // ---------------------------------------------------------------------------------------------
 // GET /authorize
 
-function authorizeError(ctx: Ctx, error: string, description: string): void {
+export function authorizeError(ctx: Ctx, error: string, description: string): void {
   // Atlassian shows id.atlassian.com/error?error=...; it never redirects back to an unverified redirect_uri.
   sendText(ctx.res, 400, htmlPage(`Something went wrong (${error})`, `error=${error} error_description=${description}`), 'text/html;charset=UTF-8');
 }
 
-function appendParams(redirectUri: string, params: [string, string][]): string {
+export function appendParams(redirectUri: string, params: [string, string][]): string {
   const hashIdx = redirectUri.indexOf('#');
   const base = hashIdx >= 0 ? redirectUri.slice(0, hashIdx) : redirectUri;
   const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
   return base + sep + params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
 
-export function handleAuthorize(state: FakeState, ctx: Ctx): void {
-  if (ctx.method !== 'GET') return methodNotAllowed(ctx, 'GET');
+/** A well-formed `/authorize` request from a registered client, and the user who answers it. */
+export interface AuthorizeRequest {
+  client: OAuthClient;
+  redirectUri: string;
+  scopes: string[];
+  state: string;
+  user: FakeUser;
+}
+
+/** Checks the query of `GET /authorize`; on a bad request answers the error page and returns undefined. */
+export function parseAuthorizeRequest(state: FakeState, ctx: Ctx): AuthorizeRequest | undefined {
   const q = ctx.query;
   const clientId = q.get('client_id');
   const client = clientId === null ? undefined : state.clients.get(clientId);
-  if (!client) return authorizeError(ctx, 'unauthorized_client', `Invalid client id: ${clientId ?? ''}`);
+  if (!client) return void authorizeError(ctx, 'unauthorized_client', `Invalid client id: ${clientId ?? ''}`);
   const redirectUri = q.get('redirect_uri');
   if (redirectUri === null || !client.redirectUris.includes(redirectUri)) {
-    return authorizeError(ctx, 'unauthorized_client', `redirect_uri is not registered for client: ${client.clientId}`);
+    return void authorizeError(ctx, 'unauthorized_client', `redirect_uri is not registered for client: ${client.clientId}`);
   }
-  if (q.get('audience') !== 'api.atlassian.com') return authorizeError(ctx, 'invalid_request', 'audience must be api.atlassian.com');
-  if (q.get('response_type') !== 'code') return authorizeError(ctx, 'unsupported_response_type', 'response_type must be code');
+  if (q.get('audience') !== 'api.atlassian.com') return void authorizeError(ctx, 'invalid_request', 'audience must be api.atlassian.com');
+  if (q.get('response_type') !== 'code') return void authorizeError(ctx, 'unsupported_response_type', 'response_type must be code');
   const scopes = [...new Set((q.get('scope') ?? '').split(' ').filter((s) => s !== ''))];
-  if (scopes.length === 0) return authorizeError(ctx, 'invalid_scope', 'scope is required');
+  if (scopes.length === 0) return void authorizeError(ctx, 'invalid_scope', 'scope is required');
   const bad = scopes.find((s) => !SCOPE_RE.test(s) || (client.scopes !== null && s !== 'offline_access' && !client.scopes.includes(s)));
-  if (bad !== undefined) return authorizeError(ctx, 'invalid_scope', `Invalid scope: ${bad}`);
+  if (bad !== undefined) return void authorizeError(ctx, 'invalid_scope', `Invalid scope: ${bad}`);
   const st = q.get('state');
-  if (st === null || st === '') return authorizeError(ctx, 'invalid_request', 'state is required');
-  if (q.get('prompt') !== 'consent') return authorizeError(ctx, 'invalid_request', 'prompt must be consent');
+  if (st === null || st === '') return void authorizeError(ctx, 'invalid_request', 'state is required');
+  if (q.get('prompt') !== 'consent') return void authorizeError(ctx, 'invalid_request', 'prompt must be consent');
 
   const consent = state.consent;
   const user = consent.email !== undefined ? state.findUserByEmail(consent.email) : state.userOrder[0];
   if (!user) {
-    return sendText(ctx.res, 500, htmlPage('Fake misconfigured', 'No user to consent (addUser / setConsent).'), 'text/html;charset=UTF-8');
+    return void sendText(ctx.res, 500, htmlPage('Fake misconfigured', 'No user to consent (addUser / setConsent).'), 'text/html;charset=UTF-8');
   }
-  if (consent.deny === true) {
-    return redirect(ctx, appendParams(redirectUri, [
-      ['error', 'access_denied'],
-      ['error_description', 'User did not authorize the request'],
-      ['state', st],
-    ]));
-  }
-  const wanted = (consent.sites ?? user.sites).map((h) => h.toLowerCase()).filter((h) => user.sites.includes(h));
+  return { client, redirectUri, scopes, state: st, user };
+}
+
+/** Of `hosts`, the user's sites that carry a product the scopes ask for: what a consent adds to the grant. */
+export function consentableHosts(state: FakeState, user: FakeUser, scopes: readonly string[], hosts: readonly string[]): string[] {
+  const wanted = hosts.map((h) => h.toLowerCase()).filter((h) => user.sites.includes(h));
   const products = new Set(scopes.map(scopeProduct));
-  const hosts = wanted.filter((h) => {
+  return wanted.filter((h) => {
     const site = state.sitesByHost.get(h);
     return site !== undefined && site.products.some((p) => products.has(p));
   });
+}
+
+/** The user consented: a single-use authorization code for these sites, sent back to the redirect URI. */
+export function redirectWithCode(state: FakeState, ctx: Ctx, r: Omit<ConsentRequestRecord, 'expiresAt'>, hosts: string[]): void {
   const code = randomString(48);
   state.codes.set(code, {
-    clientId: client.clientId,
-    redirectUri,
-    scopes,
-    accountId: user.accountId,
+    clientId: r.clientId,
+    redirectUri: r.redirectUri,
+    scopes: r.scopes,
+    accountId: r.accountId,
     hosts,
     expiresAt: state.now() + AUTH_CODE_TTL_MS,
     used: false,
   });
-  redirect(ctx, appendParams(redirectUri, [['code', code], ['state', st]]));
+  redirect(ctx, appendParams(r.redirectUri, [['code', code], ['state', r.state]]));
 }
 
-function redirect(ctx: Ctx, location: string): void {
+/** The user declined: Atlassian's `access_denied` redirect. */
+export function redirectDenied(ctx: Ctx, redirectUri: string, st: string): void {
+  redirect(ctx, appendParams(redirectUri, [
+    ['error', 'access_denied'],
+    ['error_description', 'User did not authorize the request'],
+    ['state', st],
+  ]));
+}
+
+export function handleAuthorize(state: FakeState, ctx: Ctx): void {
+  if (ctx.method !== 'GET') return methodNotAllowed(ctx, 'GET');
+  const request = parseAuthorizeRequest(state, ctx);
+  if (!request) return;
+  const { user } = request;
+  const consent = state.consent;
+  if (consent.deny === true) return redirectDenied(ctx, request.redirectUri, request.state);
+  const hosts = consentableHosts(state, user, request.scopes, consent.sites ?? user.sites);
+  redirectWithCode(state, ctx, { ...request, clientId: request.client.clientId, accountId: user.accountId }, hosts);
+}
+
+export function redirect(ctx: Ctx, location: string): void {
   sendText(ctx.res, 302, htmlPage('Redirecting', location), 'text/html;charset=UTF-8', { Location: location });
 }
 

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+import { handleAuthorizeDecision, handleConsentAuthorize } from './consent.js';
 import { handleAccessibleResources, handleAuthorize, handleMe, handleToken } from './oauth.js';
 import { handleGateway, handleSite } from './products.js';
 import { FakeState } from './state.js';
@@ -268,7 +269,10 @@ export class FakeAtlassian {
 
   private route(ctx: Ctx): void {
     const p = ctx.path;
-    if (p === '/authorize') return handleAuthorize(this.state, ctx);
+    if (p === '/authorize') {
+      return this.state.opts.consentPage ? handleConsentAuthorize(this.state, ctx) : handleAuthorize(this.state, ctx);
+    }
+    if (p === '/authorize/decision' && this.state.opts.consentPage) return handleAuthorizeDecision(this.state, ctx);
     if (p === '/oauth/token') return handleToken(this.state, ctx);
     if (p === '/oauth/token/accessible-resources') return handleAccessibleResources(this.state, ctx);
     if (p === '/me') return handleMe(this.state, ctx);

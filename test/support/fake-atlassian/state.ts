@@ -8,6 +8,7 @@ import type {
   AddUserInput,
   AuthCodeRecord,
   ConsentInput,
+  ConsentRequestRecord,
   FakeAtlassianOptions,
   FakeProduct,
   FakeProject,
@@ -32,6 +33,7 @@ export interface ResolvedOptions {
   latencyMs: number;
   accessTokenLifetimeSec: number;
   now: () => number;
+  consentPage: boolean;
 }
 
 function pad4(n: number): string {
@@ -83,6 +85,8 @@ export class FakeState {
   readonly userOrder: FakeUser[] = [];
   consent: ConsentInput = {};
   readonly codes = new Map<string, AuthCodeRecord>();
+  /** Consent-page requests by their random id (consentPage mode only). */
+  readonly consentRequests = new Map<string, ConsentRequestRecord>();
   /** `${clientId}|${accountId}` → current grant. */
   readonly grants = new Map<string, Grant>();
   readonly accessTokens = new Map<string, AccessTokenRecord>();
@@ -96,6 +100,7 @@ export class FakeState {
       latencyMs: options.latencyMs ?? 0,
       accessTokenLifetimeSec: options.accessTokenLifetimeSec ?? 3600,
       now: options.now ?? Date.now,
+      consentPage: options.consentPage ?? false,
     };
   }
 
@@ -130,6 +135,7 @@ export class FakeState {
   addOAuthClient(c: AddOAuthClientInput): void {
     this.clients.set(c.clientId, {
       clientId: c.clientId,
+      name: c.name ?? c.clientId,
       clientSecret: c.clientSecret,
       redirectUris: [...c.redirectUris],
       scopes: c.scopes ? [...c.scopes] : null,

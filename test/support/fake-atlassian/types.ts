@@ -105,6 +105,14 @@ export interface FakeAtlassianOptions {
   accessTokenLifetimeSec?: number;
   /** Clock used for token/code expiry and refresh leeway (default Date.now). Lets tests jump in time. */
   now?: () => number;
+  /**
+   * false (default): `GET /authorize` consents at once and redirects (302) as `setConsent` says, which is what
+   * the tests want. true: `GET /authorize` answers a consent page (HTML: the app's name, the scopes, a choice of
+   * one of the user's sites, Allow / Deny) and the page's form posts to `POST /authorize/decision`, which
+   * redirects like auto-consent does (`code`, or `error=access_denied`). For a person at a browser (the sandbox).
+   * `setConsent({ email })` still picks the signed-in user and `sites` the preselected site; `deny` is ignored.
+   */
+  consentPage?: boolean;
 }
 
 export interface AddSiteInput {
@@ -118,6 +126,8 @@ export interface AddSiteInput {
 
 export interface AddOAuthClientInput {
   clientId: string;
+  /** App name shown on the consent page (default: the client ID). */
+  name?: string;
   clientSecret: string;
   redirectUris: string[];
   /**
@@ -149,6 +159,7 @@ export type RefreshTokenStatus = 'active' | 'rotated' | 'revoked' | 'expired' | 
 
 export interface OAuthClient {
   clientId: string;
+  name: string;
   clientSecret: string;
   redirectUris: string[];
   scopes: string[] | null;
@@ -162,6 +173,16 @@ export interface AuthCodeRecord {
   hosts: string[];
   expiresAt: number;
   used: boolean;
+}
+
+/** An `/authorize` request waiting for the user's answer on the consent page; answered once. */
+export interface ConsentRequestRecord {
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  state: string;
+  accountId: string;
+  expiresAt: number;
 }
 
 /** One grant per (app, Atlassian account). Re-consent adds sites/scopes; after revocation a new grant is created. */

@@ -1,0 +1,106 @@
+/**
+ * What the page says for every error the connector can answer (`error.code`, see the README's error table),
+ * plus the two that only a browser sees: the service cannot be reached, or it answered something that is not
+ * the API's JSON. The server's own `message` is safe to show too, but it is written for developers; these are
+ * written for the person at the page and say what to do next.
+ *
+ * This module has no DOM dependency, so it can be reused (and tested) anywhere.
+ */
+
+/** Error codes of the connector's API, as listed in its README. */
+export const API_ERROR_CODES = [
+  'validation_error',
+  'invalid_request',
+  'invalid_site',
+  'invalid_state',
+  'oauth_denied',
+  'invalid_grant',
+  'invalid_credentials',
+  'missing_session',
+  'invalid_session',
+  'reauth_required',
+  'upstream_unauthorized',
+  'not_connected',
+  'no_accessible_site',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'internal_error',
+  'upstream_error',
+  'oauth_not_configured',
+  'upstream_unavailable',
+  'store_unavailable',
+  'upstream_timeout',
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/** Failures detected in the browser, not answered by the API. */
+export type ClientErrorCode = 'network_error' | 'unexpected_response';
+
+export type ErrorCode = ApiErrorCode | ClientErrorCode;
+
+export interface ErrorContext {
+  /** "Jira" or "Confluence" when the failed call concerned one product. */
+  readonly product?: string;
+  /** From the `Retry-After` header (rate_limited, upstream_unavailable). */
+  readonly retryAfterSeconds?: number;
+  /** From a validation_error body. */
+  readonly fields?: readonly { readonly field: string; readonly message: string }[];
+  /** The HTTP status, for unexpected answers. */
+  readonly status?: number;
+  /** The service's base URL, for network errors. */
+  readonly serviceUrl?: string;
+}
+
+/** The form labels of the API's request fields, for validation_error. */
+const FIELD_LABELS: Readonly<Record<string, string>> = { email: 'Email', api_token: 'API token', site: 'Site' };
+
+const later = (c: ErrorContext, fallback: string): string =>
+  c.retryAfterSeconds !== undefined ? `in ${c.retryAfterSeconds} second${c.retryAfterSeconds === 1 ? '' : 's'}` : fallback;
+const product = (c: ErrorContext): string => c.product ?? 'the product';
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => string>> = {
+  validation_error: (c) =>
+    c.fields !== undefined && c.fields.length > 0
+      ? `Please check the form: ${c.fields.map((f) => `${FIELD_LABELS[f.field] ?? f.field} — ${f.message}`).join('; ')}.`
+      : 'Please check the form: a field is missing or invalid.',
+  invalid_request: () => 'The answer from Atlassian was incomplete, so nothing was connected. Please start the connection again.',
+  invalid_site: () => 'That is not an Atlassian Cloud site. Enter a site such as "acme" or "acme.atlassian.net".',
+  invalid_state: () => 'This sign-in has expired or was already used. Please start the connection again.',
+  oauth_denied: (c) => `Access was not granted on Atlassian's consent page, so ${product(c)} was not connected.`,
+  invalid_grant: () => 'Atlassian refused the sign-in (it expired or was already used). Please connect again.',
+  invalid_credentials: (c) =>
+    `Atlassian did not accept this email and API token for ${product(c)}. Check both and try again (API tokens are created at id.atlassian.com).`,
+  missing_session: () => 'You have no session yet. Connect Jira or Confluence first.',
+  invalid_session: () => 'Your session has expired or was ended. Connect again to start a new one.',
+  reauth_required: (c) => `The ${product(c)} authorization has expired or was revoked. Please connect ${product(c)} again.`,
+  upstream_unauthorized: (c) => `Atlassian no longer accepts the saved ${product(c)} credentials. Please connect ${product(c)} again.`,
+  not_connected: (c) => `${c.product ?? 'This product'} is not connected in this session. Connect it first.`,
+  no_accessible_site: (c) =>
+    `The Atlassian authorization does not cover that site for ${product(c)}. Choose the right site on the consent page, or leave the site empty.`,
+  not_found: () => 'The connector does not know this request. The page and the service may be out of date with each other.',
+  method_not_allowed: () => 'The connector does not accept this request. The page and the service may be out of date with each other.',
+  payload_too_large: () => 'What you entered is too long. Please shorten it and try again.',
+  unsupported_media_type: () => 'The connector could not read the request. Please reload the page and try again.',
+  rate_limited: (c) => `Atlassian is receiving too many requests. Please try again ${later(c, 'in a few seconds')}.`,
+  internal_error: () => 'Something went wrong in the connector. Please try again later.',
+  upstream_error: () => 'Atlassian could not be reached or gave an unexpected answer. Please try again later.',
+  oauth_not_configured: (c) => `Signing in with Atlassian is not set up for ${product(c)} on this server. Use an API token instead.`,
+  upstream_unavailable: (c) => `Atlassian could not renew the access right now. Please try again ${later(c, 'shortly')}.`,
+  store_unavailable: () => 'The connector cannot reach its session storage right now. Please try again shortly.',
+  upstream_timeout: () => 'Atlassian took too long to answer. Please try again.',
+  network_error: (c) => `The connector${c.serviceUrl !== undefined ? ` at ${c.serviceUrl}` : ''} cannot be reached. Is it running?`,
+  unexpected_response: (c) => `The connector gave an unexpected answer${c.status !== undefined ? ` (HTTP ${c.status})` : ''}. Please try again later.`,
+};
+
+function isKnown(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_MESSAGES, code);
+}
+
+/** The sentence to show for an error: ours for a known code, else the server's own message. */
+export function describeError(code: string, serverMessage: string, context: ErrorContext = {}): string {
+  return isKnown(code) ? ERROR_MESSAGES[code](context) : serverMessage;
+}
