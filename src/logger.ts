@@ -50,7 +50,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'atlassian-connector' },
-    mixin: () => logScope.getStore() ?? {},
+    // A copy: pino merges each line's fields into what mixin returns, which must not leak into the next line.
+    mixin: () => ({ ...logScope.getStore() }),
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }

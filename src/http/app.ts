@@ -60,7 +60,9 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   app.silent = true;
   app.proxy = settings.trustProxy ?? false;
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
-    deps.logger.error({ err: error, method: ctx?.method, path: ctx?.path }, 'request failed');
+    // Only chosen fields: Node's parser errors carry the raw bytes of the request (headers, tokens included).
+    const { name, message, code, stack } = (error ?? {}) as { name?: string; message?: string; code?: unknown; stack?: string };
+    deps.logger.error({ err: { name, message, errorCode: code, stack }, method: ctx?.method, route: ctx?._matchedRoute }, 'request failed');
   });
 
   // One router: every request is matched against the route table once.

@@ -58,6 +58,12 @@ export function errorMiddleware(): Middleware {
 
 export function toAppError(thrown: unknown): AppError {
   if (thrown instanceof AppError) return thrown;
+  // A body that does not decompress under its Content-Encoding: zlib's (Z_*) and brotli's (ERR__*) errors carry
+  // no HTTP status.
+  const zlibCode = (thrown as { code?: unknown } | null)?.code;
+  if (typeof zlibCode === 'string' && (zlibCode.startsWith('Z_') || zlibCode.startsWith('ERR__'))) {
+    return new AppError('validation_error', 'The request body could not be decompressed with its Content-Encoding.');
+  }
   const status = (thrown as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = CODE_OF_STATUS[status] ?? 'invalid_request';

@@ -13,6 +13,7 @@ import {
   startOAuthFlow,
   withSession,
   type Harness,
+  resetFake,
 } from '../support/harness.js';
 
 const PRODUCTS = ['jira', 'confluence'] as const;
@@ -24,9 +25,7 @@ describe('OAuth 2.0 (3LO) sign-in', () => {
   before(async () => { h = await startHarness(); });
   after(async () => { await h.close(); });
   beforeEach(() => {
-    h.fake.clearFaults();
-    h.fake.clearRequests();
-    h.fake.setConsent({});
+    resetFake(h.fake);
   });
 
   for (const product of PRODUCTS) {
@@ -301,9 +300,7 @@ describe('OAuth callback with OAUTH_RETURN_URL', () => {
   before(async () => { h = await startHarness({ OAUTH_RETURN_URL: 'http://frontend.test/after' }); });
   after(async () => { await h.close(); });
   beforeEach(() => {
-    h.fake.clearFaults();
-    h.fake.clearRequests();
-    h.fake.setConsent({});
+    resetFake(h.fake);
   });
 
   function expectRedirect(res: Awaited<ReturnType<typeof call>>, params: Record<string, string>): void {

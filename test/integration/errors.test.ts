@@ -11,6 +11,7 @@ import {
   withSession,
   type CallResult,
   type Harness,
+  resetFake,
 } from '../support/harness.js';
 import type { FakeUser } from '../support/fake-atlassian.js';
 
@@ -32,9 +33,7 @@ describe('errors', () => {
   before(async () => { h = await startHarness(); });
   after(async () => { await h.close(); });
   beforeEach(() => {
-    h.fake.clearFaults();
-    h.fake.clearRequests();
-    h.fake.setConsent({});
+    resetFake(h.fake);
   });
 
   async function tokenSession(product: 'jira' | 'confluence', body?: Record<string, unknown>, sessionToken?: string): Promise<string> {

@@ -8,6 +8,7 @@ import {
   startHarness,
   withSession,
   type Harness,
+  resetFake,
 } from '../support/harness.js';
 import type { FakeRequest } from '../support/fake-atlassian.js';
 
@@ -30,9 +31,7 @@ describe('listings', () => {
   });
   after(async () => { await h.close(); });
   beforeEach(() => {
-    h.fake.clearFaults();
-    h.fake.clearRequests();
-    h.fake.setConsent({});
+    resetFake(h.fake);
   });
 
   /** A session connected to `product` on `host` by `method`. */

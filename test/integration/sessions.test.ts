@@ -11,6 +11,7 @@ import {
   startOAuthFlow,
   withSession,
   type Harness,
+  resetFake,
 } from '../support/harness.js';
 
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -20,9 +21,7 @@ describe('sessions', () => {
   before(async () => { h = await startHarness(); });
   after(async () => { await h.close(); });
   beforeEach(() => {
-    h.fake.clearFaults();
-    h.fake.clearRequests();
-    h.fake.setConsent({});
+    resetFake(h.fake);
   });
 
   async function expectBothListings(token: string): Promise<void> {

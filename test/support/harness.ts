@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
 import { startService, type RunningService } from './start-service.js';
@@ -87,6 +89,13 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
   }
   // `any` so tests can read nested fields of the JSON they assert on without a cast per line.
   return { status: response.status, headers: response.headers, body: body as any };
+}
+
+/** Between tests of one suite: no faults, an empty request log, the default consent. */
+export function resetFake(fake: FakeAtlassian): void {
+  fake.clearFaults();
+  fake.clearRequests();
+  fake.setConsent({});
 }
 
 export interface Connected {
@@ -180,4 +189,76 @@ export async function consent(authUrl: URL | string): Promise<URL> {
 export function callbackUrl(h: Harness, product: 'jira' | 'confluence', params: Record<string, string>): string {
   const query = new URLSearchParams(params).toString();
   return h.url(`/auth/${product}/oauth/callback${query === '' ? '' : `?${query}`}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP, for requests node-fetch refuses to make (odd methods, headers, bodies) — added for the hardening suites.
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+export interface RawRequestOptions {
+  readonly method?: string;
+  /** Path and query, sent as they are (already percent-encoded). */
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  /** Sent with a Content-Length, so the message is always framed. */
+  readonly body?: string | Buffer;
+  /** The request is abandoned (rejected) after this long: a guard against hangs, not a speed assertion. */
+  readonly timeoutMs?: number;
+}
+
+/** One request on a fresh connection with node:http, which sends any method and any header value it can frame. */
+export function rawRequest(baseUrl: string, options: RawRequestOptions): Promise<RawResponse> {
+  const target = new URL(baseUrl);
+  const body = options.body === undefined ? undefined : Buffer.from(options.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        agent: false,
+        headers: { ...options.headers, ...(body === undefined ? {} : { 'Content-Length': String(body.length) }) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`${options.method ?? 'GET'} ${options.path.slice(0, 80)}: no answer`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Writes `bytes` on a raw TCP connection to the service, half-closes it, and answers what came back (the status
+ * of the first response line, if any). For messages no HTTP client would frame.
+ */
+export function rawExchange(baseUrl: string, bytes: string | Buffer, timeoutMs = 5_000): Promise<{ status: number | undefined; text: string }> {
+  const target = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(target.port), target.hostname);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('raw exchange: no end of answer'));
+    }, timeoutMs);
+    socket.on('connect', () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined); // a reset after the answer is fine; 'close' follows
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: match?.[1] === undefined ? undefined : Number(match[1]), text });
+    });
+  });
 }
