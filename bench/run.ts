@@ -1,6 +1,7 @@
 /**
  * npm run bench: the service's speed and size, each figure beside a baseline measured in the same run.
- *   (a) GET /jira/projects throughput and latency, against a bare passthrough proxy making the same upstream call
+ *   (a) GET /jira/projects throughput and latency, against a bare passthrough proxy making the same upstream call,
+ *       with no upstream latency (CPU cost) and with 50 ms (what a user feels)
  *   (b) listing 2000 projects at 40 ms upstream latency, against the sequential baseline and the ideal
  *   (c) bytes per idle session, in the memory store and in Redis
  *   (d) cold start to first answer, against the proxy's
@@ -45,8 +46,8 @@ async function timed(url: string, headers: Record<string, string>): Promise<numb
   return performance.now() - started;
 }
 
-async function throughput(): Promise<void> {
-  const fake = await startFake(0, 50, 50);
+async function throughput(latencyMs: number, label: string): Promise<void> {
+  const fake = await startFake(latencyMs, 50, 50);
   const upstream = `${fake.info.siteUrlTemplate.replace('{site}', BENCH_SITE)}/rest/api/3/project/search?startAt=0&maxResults=100&orderBy=key`;
   const service = await startServiceProcess({ ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, FRONTEND_ORIGIN: 'http://bench.test' });
   const proxy = await startProcess('bench/passthrough-proxy.ts', [upstream], {}, (line) => jsonLine<{ baseUrl: string }>(line));
@@ -59,10 +60,10 @@ async function throughput(): Promise<void> {
     await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, 1_000);
     const ours = await runLoad(serviceUrl, headers, CONNECTIONS, LOAD_SECONDS * 1000);
     const bare = await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, LOAD_SECONDS * 1000);
-    console.log(`(a) GET /jira/projects, 50 projects (one upstream page), ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
+    console.log(`${label} GET /jira/projects, 50 projects (one upstream page), ${latencyMs} ms upstream latency, ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
     console.log(`    service: ${fmt(ours.rps, 0)} req/s  p50 ${fmt(ours.p50Ms)} ms  p99 ${fmt(ours.p99Ms)} ms  errors ${ours.errors}`);
     console.log(`    proxy:   ${fmt(bare.rps, 0)} req/s  p50 ${fmt(bare.p50Ms)} ms  p99 ${fmt(bare.p99Ms)} ms  errors ${bare.errors}`);
-    console.log(`    ratio service/proxy: ${fmt(ours.rps / bare.rps, 2)}x throughput (target >= 0.80)`);
+    console.log(`    ratio service/proxy: ${fmt(ours.rps / bare.rps, 2)}x throughput (target >= 0.80); p50 difference ${fmt(ours.p50Ms - bare.p50Ms)} ms`);
   } finally {
     await Promise.all([service.stop(), proxy.stop(), fake.stop()]);
   }
@@ -138,7 +139,9 @@ console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${f
 // BENCH_ONLY=a,c runs a subset while working on one figure.
 const only = process.env['BENCH_ONLY']?.split(',');
 const wanted = (part: string) => only === undefined || only.includes(part);
-if (wanted('a')) await throughput();
+// At 0 ms the service's own CPU cost is all there is to see; at 50 ms (Atlassian is rarely faster) it is what a user feels.
+if (wanted('a')) await throughput(0, '(a)');
+if (wanted('a')) await throughput(50, "(a')");
 if (wanted('b')) await bigListings();
 if (wanted('c')) sessionMemory();
 if (wanted('d')) await coldStart();
