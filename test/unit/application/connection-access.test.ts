@@ -9,6 +9,7 @@ import type { ApiTokenConnection, Connection, OAuthConnection } from '../../../s
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, makeConnectionAccess, SequenceTokenGenerator, START_OF_TEST } from '../../support/port-fakes.js';
+import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const GRANTED: OAuthTokens = {
@@ -17,34 +18,6 @@ const GRANTED: OAuthTokens = {
   expiresInSeconds: 3600,
   scopes: ['read:jira-work'],
 };
-
-function oauthConnection(product: Product, accessTokenExpiresAt: number = START_OF_TEST + 3_600_000): OAuthConnection {
-  return {
-    product,
-    method: 'oauth',
-    site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
-    connectedAt: START_OF_TEST,
-    version: 'v1',
-    accessToken: 'access-1',
-    refreshToken: 'refresh-1',
-    accessTokenExpiresAt,
-    scopes: ['read:jira-work'],
-  };
-}
-
-function apiTokenConnection(product: Product, overrides: Partial<ApiTokenConnection> = {}): ApiTokenConnection {
-  return {
-    product,
-    method: 'api_token',
-    site: { url: 'https://acme.atlassian.net' },
-    connectedAt: START_OF_TEST,
-    version: 'v1',
-    email: 'ada@example.com',
-    apiToken: 'api-token-1',
-    route: 'site',
-    ...overrides,
-  };
-}
 
 function makeSut() {
   const clock = new FixedClock();
@@ -109,7 +82,7 @@ describe('ConnectionAccess', () => {
   describe('refreshing before the call', () => {
     it('does not refresh a token with more than 60 s left', async () => {
       const { sut, clock, oauth, call, session } = makeSut();
-      const token = await session(oauthConnection('jira', clock.now() + REFRESH_MARGIN_MS + 1_000));
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() + REFRESH_MARGIN_MS + 1_000 }));
 
       await sut.run(token, 'jira', call);
 
@@ -119,7 +92,7 @@ describe('ConnectionAccess', () => {
 
     it('refreshes a token with less than 60 s left, and calls with the new one', async () => {
       const { sut, clock, oauth, call, session } = makeSut();
-      const token = await session(oauthConnection('jira', clock.now() + REFRESH_MARGIN_MS - 1));
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() + REFRESH_MARGIN_MS - 1 }));
 
       await sut.run(token, 'jira', call);
 
@@ -130,7 +103,7 @@ describe('ConnectionAccess', () => {
 
     it('refreshes an expired token, and calls with the new one', async () => {
       const { sut, clock, oauth, call, session } = makeSut();
-      const token = await session(oauthConnection('jira', clock.now() - 1));
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() - 1 }));
 
       await sut.run(token, 'jira', call);
 
@@ -140,7 +113,7 @@ describe('ConnectionAccess', () => {
 
     it('refreshes a token that expires while the session is idle', async () => {
       const { sut, clock, oauth, call, session } = makeSut();
-      const token = await session(oauthConnection('jira', clock.now() + 120_000));
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() + 120_000 }));
       clock.advance(61_000);
 
       await sut.run(token, 'jira', call);
@@ -151,7 +124,7 @@ describe('ConnectionAccess', () => {
     it('lets reauth_required through without a call when the refresh is refused', async () => {
       const { sut, clock, oauth, call, session } = makeSut();
       oauth.refresh.rejects(new AppError('invalid_grant', 'refresh token revoked'));
-      const token = await session(oauthConnection('jira', clock.now() - 1));
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() - 1 }));
 
       await expectAppError(sut.run(token, 'jira', call), 'reauth_required');
 

@@ -6,39 +6,13 @@ import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/se
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubJiraGateway } from '../../support/port-fakes.js';
+import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const PROJECTS: Project[] = [
   { id: '10000', key: 'ENG', name: 'Engineering' },
   { id: '10001', key: 'OPS', name: 'Operations' },
 ];
-
-function oauthConnection(product: OAuthConnection['product']): OAuthConnection {
-  return {
-    product,
-    method: 'oauth',
-    site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
-    connectedAt: 0,
-    version: 'v1',
-    accessToken: 'access-1',
-    refreshToken: 'refresh-1',
-    accessTokenExpiresAt: Number.MAX_SAFE_INTEGER,
-    scopes: ['read:jira-work'],
-  };
-}
-
-function apiTokenConnection(product: ApiTokenConnection['product']): ApiTokenConnection {
-  return {
-    product,
-    method: 'api_token',
-    site: { url: 'https://acme.atlassian.net' },
-    connectedAt: 0,
-    version: 'v1',
-    email: 'ada@example.com',
-    apiToken: 'api-token-1',
-    route: 'site',
-  };
-}
 
 function makeSut() {
   const clock = new FixedClock();
@@ -176,7 +150,8 @@ describe('ListProjects', () => {
 
   it('keeps the session alive: a listing extends its idle expiry', async () => {
     const { sut, clock, session } = makeSut();
-    const token = await session(oauthConnection('jira'));
+    // An API token: no access-token expiry, so only the session's idle time is in play.
+    const token = await session(apiTokenConnection('jira'));
     clock.advance(SESSION_TTL_SECONDS * 1000 - 1);
     await sut.execute({ sessionToken: token });
     clock.advance(SESSION_TTL_SECONDS * 1000 - 1);

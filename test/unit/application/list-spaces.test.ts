@@ -6,6 +6,7 @@ import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/se
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubConfluenceGateway } from '../../support/port-fakes.js';
+import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const SPACES: Space[] = [
@@ -13,32 +14,6 @@ const SPACES: Space[] = [
   { id: '98306', key: '~ada', name: 'Ada', type: 'personal', status: 'current' },
   { id: '98307', key: 'DOCS', name: 'Docs' },
 ];
-
-function oauthConnection(product: OAuthConnection['product']): OAuthConnection {
-  return {
-    product,
-    method: 'oauth',
-    site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
-    connectedAt: 0,
-    version: 'v1',
-    accessToken: 'access-1',
-    accessTokenExpiresAt: Number.MAX_SAFE_INTEGER,
-    scopes: ['read:space:confluence'],
-  };
-}
-
-function apiTokenConnection(product: ApiTokenConnection['product']): ApiTokenConnection {
-  return {
-    product,
-    method: 'api_token',
-    site: { url: 'https://acme.atlassian.net' },
-    connectedAt: 0,
-    version: 'v1',
-    email: 'ada@example.com',
-    apiToken: 'api-token-1',
-    route: 'site',
-  };
-}
 
 function makeSut() {
   const clock = new FixedClock();

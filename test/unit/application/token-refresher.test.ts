@@ -16,6 +16,7 @@ import {
   START_OF_TEST,
   stubOAuthGateway,
 } from '../../support/port-fakes.js';
+import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const GRANTED: OAuthTokens = {
@@ -24,21 +25,6 @@ const GRANTED: OAuthTokens = {
   expiresInSeconds: 3600,
   scopes: ['read:jira-work', 'offline_access'],
 };
-
-function oauthConnection(product: Product, overrides: Partial<OAuthConnection> = {}): OAuthConnection {
-  return {
-    product,
-    method: 'oauth',
-    site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
-    connectedAt: START_OF_TEST,
-    version: 'v1',
-    accessToken: 'access-1',
-    refreshToken: 'refresh-1',
-    accessTokenExpiresAt: START_OF_TEST,
-    scopes: ['read:jira-work'],
-    ...overrides,
-  };
-}
 
 /** What the user's new OAuth login leaves in the store: same product, new tokens, a version nobody refreshed. */
 function reconnection(product: Product): OAuthConnection {
