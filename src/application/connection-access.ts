@@ -1,6 +1,6 @@
 import { UpstreamUnauthorizedError } from '../domain/errors.js';
 import type { Product } from '../domain/product.js';
-import type { Connection } from '../domain/session.js';
+import { siteHostOf, type Connection } from '../domain/session.js';
 import type { AtlassianCredentials } from './ports/atlassian-credentials.js';
 import type { Clock } from './ports/clock.js';
 import type { SessionStore } from './ports/session-store.js';
@@ -49,7 +49,7 @@ export function credentialsOf(connection: Connection): AtlassianCredentials {
   }
   return {
     kind: 'api_token',
-    host: new URL(connection.site.url).host,
+    host: siteHostOf(connection.site),
     email: connection.email,
     apiToken: connection.apiToken,
     ...(connection.route === 'gateway' && connection.site.id !== undefined ? { gatewayCloudId: connection.site.id } : {}),

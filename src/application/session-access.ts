@@ -12,10 +12,12 @@ export async function loadSession(store: SessionStore, sessionToken: string | un
     throw new AppError('missing_session', 'The X-Session-Token header is required.');
   }
   const session = isWellFormedSessionToken(sessionToken) ? await store.get(sessionIdOf(sessionToken)) : undefined;
-  if (session === undefined) {
-    throw new AppError('invalid_session', 'The session token is unknown or has expired. Start a new session.');
-  }
+  if (session === undefined) throw invalidSession();
   return session;
+}
+
+export function invalidSession(): AppError {
+  return new AppError('invalid_session', 'The session token is unknown or has expired. Start a new session.');
 }
 
 export function requireConnection(session: Session, product: Product): Connection {

@@ -8,6 +8,7 @@ import type { Logger } from './ports/logger.js';
 import type { Metrics } from './ports/metrics.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { TokenGenerator } from './ports/token-generator.js';
+import { invalidSession } from './session-access.js';
 
 export interface RefreshSettings {
   /** How long one instance may hold the refresh lease; longer than a token call can take. */
@@ -74,7 +75,7 @@ export class TokenRefresher {
 
   private async newerThan(sessionId: string, stale: OAuthConnection): Promise<Connection | undefined> {
     const session = await this.store.get(sessionId);
-    if (session === undefined) throw new AppError('invalid_session', 'The session token is unknown or has expired. Start a new session.');
+    if (session === undefined) throw invalidSession();
     const current = session.connections[stale.product];
     if (current === undefined) throw reauthRequired(stale);
     return current.version === stale.version ? undefined : current;

@@ -1,7 +1,7 @@
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import { PRODUCT_NAMES } from '../../domain/product.js';
-import type { ConnectedSite, OAuthConnection } from '../../domain/session.js';
+import { siteHostOf, type ConnectedSite, type OAuthConnection } from '../../domain/session.js';
 import { stateIdOf } from '../../domain/session-token.js';
 import type { AccessibleResource, AtlassianOAuthGateway } from '../ports/atlassian-oauth-gateway.js';
 import type { Clock } from '../ports/clock.js';
@@ -57,7 +57,7 @@ export class CompleteOAuth {
     const usable = usableSites(await this.oauth.accessibleResources(granted.accessToken), product);
     const chosen = pending.preferredSite === undefined
       ? usable[0]
-      : usable.find((site) => new URL(site.url).host === pending.preferredSite);
+      : usable.find((site) => siteHostOf(site) === pending.preferredSite);
     if (chosen === undefined) {
       const which = pending.preferredSite === undefined ? 'any site' : `the site ${pending.preferredSite}`;
       throw new AppError('no_accessible_site', `The ${name} authorization does not cover ${which}.`);

@@ -1,8 +1,10 @@
 import type { AtlassianCredentials } from '../../application/ports/atlassian-credentials.js';
 import type { Product } from '../../domain/product.js';
 
-/** CloudIds are UUIDs; anything else in a URL path would be a sign of a corrupted record. */
-const CLOUD_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** CloudIds are UUIDs; anything else in a URL path would be a corrupted record or a hostile answer. */
+export function isCloudId(value: string): boolean {
+  return /^[A-Za-z0-9-]{1,64}$/.test(value);
+}
 
 /**
  * Where a product's REST API lives for some credentials: OAuth tokens (and scoped API tokens) only work through
@@ -31,7 +33,7 @@ export class AtlassianUrls {
   }
 
   private gateway(product: Product, cloudId: string): string {
-    if (!CLOUD_ID.test(cloudId)) throw new Error('Stored cloudId is malformed');
+    if (!isCloudId(cloudId)) throw new Error('Stored cloudId is malformed');
     return `${this.apiUrl}/ex/${product}/${cloudId}`;
   }
 }

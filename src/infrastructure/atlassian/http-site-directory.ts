@@ -1,8 +1,6 @@
 import type { SiteDirectory } from '../../application/ports/site-directory.js';
 import type { AtlassianHttp } from './atlassian-http.js';
-import type { AtlassianUrls } from './atlassian-urls.js';
-
-const CLOUD_ID = /^[A-Za-z0-9-]{1,64}$/;
+import { isCloudId, type AtlassianUrls } from './atlassian-urls.js';
 
 /** Reads a site's cloudId from `https://<site>/_edge/tenant_info`, which Atlassian serves without auth. */
 export class HttpSiteDirectory implements SiteDirectory {
@@ -15,7 +13,7 @@ export class HttpSiteDirectory implements SiteDirectory {
     try {
       const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site' });
       const cloudId = (response.body as { cloudId?: unknown } | undefined)?.cloudId;
-      return response.status === 200 && typeof cloudId === 'string' && CLOUD_ID.test(cloudId) ? cloudId : undefined;
+      return response.status === 200 && typeof cloudId === 'string' && isCloudId(cloudId) ? cloudId : undefined;
     } catch {
       return undefined;
     }

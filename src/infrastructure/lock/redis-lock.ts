@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Lock } from '../../application/ports/lock.js';
-import { AppError } from '../../domain/errors.js';
+import { storeUnavailable } from '../store-unavailable.js';
 
 // Deletes the lease only if it is still ours: after expiry another instance may hold it.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -20,7 +20,7 @@ export class RedisLock implements Lock {
     try {
       taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
     } catch {
-      throw new AppError('store_unavailable', 'The session store is unavailable. Try again shortly.');
+      throw storeUnavailable();
     }
     if (taken !== 'OK') return undefined;
     return async () => {

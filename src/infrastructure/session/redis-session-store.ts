@@ -3,6 +3,7 @@ import type { Clock } from '../../application/ports/clock.js';
 import type { SessionStore } from '../../application/ports/session-store.js';
 import { AppError } from '../../domain/errors.js';
 import { PRODUCTS, type Product } from '../../domain/product.js';
+import { storeUnavailable } from '../store-unavailable.js';
 import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
 import type { SessionCipher } from './session-cipher.js';
 
@@ -144,7 +145,7 @@ export class RedisSessionStore implements SessionStore {
       return await work();
     } catch (error) {
       if (error instanceof AppError) throw error;
-      throw new AppError('store_unavailable', 'The session store is unavailable. Try again shortly.');
+      throw storeUnavailable();
     }
   }
 
