@@ -70,7 +70,9 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   healthRoutes(router, settings.version);
   // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
   sessionRoutes(router, deps);
-  authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl });
+  // Only the route that reads a body parses one: every other request skips the parser.
+  const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), strict: true });
+  authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
   listingRoutes(router, deps);
   if (settings.metricsEnabled ?? true) {
     router.get('/metrics', async (ctx) => {
@@ -94,13 +96,6 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
     }),
   );
   if (settings.docsEnabled ?? true) app.use(docsMiddleware(buildOpenApiDocument(settings.version)));
-  app.use(
-    bodyParser({
-      enableTypes: ['json'],
-      jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
-      strict: true,
-    }),
-  );
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -25,9 +25,8 @@ export function observabilityMiddleware(logger: Logger, metrics: Metrics): Middl
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       const label = typeof route === 'string' ? route : 'unmatched';
       metrics.requestFinished({ method: ctx.method, route: label, status: ctx.status, durationMs });
-      logScope.run({ requestId }, () =>
-        logger.info({ method: ctx.method, route: label, status: ctx.status, ms: Math.round(durationMs * 10) / 10 }, 'request'),
-      );
+      // The id is at hand: entering the scope again only to write this line would cost a context switch per request.
+      logger.info({ requestId, method: ctx.method, route: label, status: ctx.status, ms: Math.round(durationMs * 10) / 10 }, 'request');
     }
   };
 }

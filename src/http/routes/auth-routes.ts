@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type {} from 'koa-bodyparser'; // declares ctx.request.body
 import type { AuthenticateWithToken } from '../../application/use-cases/authenticate-with-token.js';
 import type { CompleteOAuth, CompleteOAuthOutput } from '../../application/use-cases/complete-oauth.js';
@@ -23,6 +23,8 @@ export interface AuthRouteDeps {
   readonly oauthReturnUrl?: string;
   readonly authLimiter: AttemptLimiter;
   readonly logger: Logger;
+  /** Parses a JSON request body within the size limit (koa-bodyparser). */
+  readonly jsonBody: Middleware;
 }
 
 export function authRoutes(router: Router, deps: AuthRouteDeps): void {
@@ -64,7 +66,7 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
     ctx.redirect(target.toString());
   }
 
-  router.post('/auth/:product/api-token', failedAttemptLimit(deps.authLimiter, deps.logger, 'api-token'), jsonOnly(), async (ctx) => {
+  router.post('/auth/:product/api-token', failedAttemptLimit(deps.authLimiter, deps.logger, 'api-token'), jsonOnly(), deps.jsonBody, async (ctx) => {
     const product = productParam(ctx.params['product']);
     const body = validate(ApiTokenLoginBody, ctx.request.body ?? {}, 'request body');
     const result = await deps.authenticateWithToken.execute({
