@@ -4,6 +4,7 @@ import fetch, { type RequestInit, type Response } from 'node-fetch';
 import type { Logger } from '../../application/ports/logger.js';
 import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domain/errors.js';
 import { atlassianMessage } from './atlassian-errors.js';
+import { AttemptSignal } from './attempt-signal.js';
 import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
 
 export interface AtlassianHttpOptions {
@@ -139,21 +140,20 @@ export class AtlassianHttp {
   private async attempt(url: string, init: RequestInit, deadline: number): Promise<UpstreamResponse> {
     const timeoutMs = Math.min(this.options.timeoutMs, deadline - Date.now());
     if (timeoutMs <= 0) throw new NoAnswer(true, 'deadline passed');
-    // A plain controller and timer: AbortSignal.timeout costs more per call and this is the hot path.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const signal = new AttemptSignal();
+    const timer = setTimeout(() => signal.abort(), timeoutMs);
     try {
       const response = await fetch(url, {
         ...init,
         redirect: 'manual',
         size: MAX_BODY_BYTES,
         agent: url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
-        signal: controller.signal,
+        signal,
       });
       const body = parseBody(await response.text(), response.headers.get('content-type'));
       return { status: response.status, headers: response.headers, body };
     } catch (error) {
-      throw new NoAnswer(controller.signal.aborted, errorName(error));
+      throw new NoAnswer(signal.aborted, errorName(error));
     } finally {
       clearTimeout(timer);
     }
