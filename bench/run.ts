@@ -1,18 +1,21 @@
 /**
  * npm run bench: the service's speed and size, each figure beside a baseline measured in the same run.
- *   (a) GET /jira/projects throughput and latency, against a bare passthrough proxy making the same upstream call,
- *       with no upstream latency (CPU cost) and with 50 ms (what a user feels)
+ *   (a) GET /jira/projects throughput, latency and CPU per request, against a bare passthrough proxy making the
+ *       same upstream call and against the floor (the listing's own work in Koa and nothing else), with no
+ *       upstream latency (CPU cost) and with 50 ms (what a user feels)
  *   (b) listing 2000 projects at 40 ms upstream latency, against the sequential baseline and the ideal
  *   (c) bytes per idle session, in the memory store and in Redis
  *   (d) cold start to first answer, against the proxy's
- * Every process (fake Atlassian, service, proxy) runs on its own event loop; the load comes from this one.
+ * Every process (fake Atlassian, service, proxy, floor) runs on its own event loop; the load comes from this one.
  */
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import fetch from 'node-fetch';
-import { BASIC, BENCH_SITE, BENCH_USER } from './lib/fixtures.js';
+import { BENCH_SITE } from './lib/fixtures.js';
+import { login } from './lib/login.js';
+import { interleavedLoad, type LoadTarget, type TargetFigures } from './lib/interleaved-load.js';
 import { median, runLoad } from './lib/load.js';
-import { jsonLine, root, startProcess, startServiceProcess, type Started } from './lib/processes.js';
+import { root, startBaseline, startFakeAtlassian, startServiceProcess, type Started } from './lib/processes.js';
 
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 5);
 const CONNECTIONS = 16;
@@ -20,23 +23,7 @@ const LATENCY_MS = 40;
 const BIG = 2_000;
 const RUNS = 5;
 
-type FakeInfo = { baseUrl: string; siteUrlTemplate: string };
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-
-async function startFake(latencyMs: number, projects: number, spaces: number): Promise<Started<FakeInfo>> {
-  return startProcess('bench/fake-server.ts', [String(latencyMs), String(projects), String(spaces)], {}, (line) => jsonLine<FakeInfo>(line));
-}
-
-async function login(service: string, product: 'jira' | 'confluence' = 'jira'): Promise<string> {
-  const answer = await fetch(`${service}/auth/${product}/api-token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: BENCH_USER.email, api_token: BENCH_USER.apiToken, site: BENCH_SITE }),
-  });
-  const body = (await answer.json()) as { session_token?: string };
-  if (body.session_token === undefined) throw new Error(`login failed: ${JSON.stringify(body)}`);
-  return body.session_token;
-}
 
 async function timed(url: string, headers: Record<string, string>): Promise<number> {
   const started = performance.now();
@@ -46,31 +33,41 @@ async function timed(url: string, headers: Record<string, string>): Promise<numb
   return performance.now() - started;
 }
 
-async function throughput(latencyMs: number, label: string): Promise<void> {
-  const fake = await startFake(latencyMs, 50, 50);
+async function throughput(latencyMs: number, label: string, withFloor: boolean): Promise<void> {
+  const fake = await startFakeAtlassian(latencyMs, 50, 50);
   const upstream = `${fake.info.siteUrlTemplate.replace('{site}', BENCH_SITE)}/rest/api/3/project/search?startAt=0&maxResults=100&orderBy=key`;
   const service = await startServiceProcess({ ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, FRONTEND_ORIGIN: 'http://bench.test' });
-  const proxy = await startProcess('bench/passthrough-proxy.ts', [upstream], {}, (line) => jsonLine<{ baseUrl: string }>(line));
+  const proxy = await startBaseline('bench/passthrough-proxy.ts', [upstream]);
+  const floor = withFloor ? await startBaseline('bench/minimal-listing.ts', [upstream]) : undefined;
   try {
-    const token = await login(service.info.baseUrl);
-    const serviceUrl = `${service.info.baseUrl}/jira/projects`;
-    const headers = { 'X-Session-Token': token };
-    // Warm both (JIT, sockets) before measuring.
-    await runLoad(serviceUrl, headers, CONNECTIONS, 1_000);
-    await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, 1_000);
-    const ours = await runLoad(serviceUrl, headers, CONNECTIONS, LOAD_SECONDS * 1000);
-    const bare = await runLoad(proxy.info.baseUrl, {}, CONNECTIONS, LOAD_SECONDS * 1000);
-    console.log(`${label} GET /jira/projects, 50 projects (one upstream page), ${latencyMs} ms upstream latency, ${CONNECTIONS} connections, ${LOAD_SECONDS} s each`);
-    console.log(`    service: ${fmt(ours.rps, 0)} req/s  p50 ${fmt(ours.p50Ms)} ms  p99 ${fmt(ours.p99Ms)} ms  errors ${ours.errors}`);
-    console.log(`    proxy:   ${fmt(bare.rps, 0)} req/s  p50 ${fmt(bare.p50Ms)} ms  p99 ${fmt(bare.p99Ms)} ms  errors ${bare.errors}`);
-    console.log(`    ratio service/proxy: ${fmt(ours.rps / bare.rps, 2)}x throughput (target >= 0.80); p50 difference ${fmt(ours.p50Ms - bare.p50Ms)} ms`);
+    const headers = { 'X-Session-Token': await login(service.info.baseUrl) };
+    const targets: LoadTarget[] = [
+      { name: 'service', url: `${service.info.baseUrl}/jira/projects`, headers, pid: service.child.pid! },
+      { name: 'proxy', url: proxy.info.baseUrl, headers: {}, pid: proxy.child.pid! },
+      ...(floor === undefined ? [] : [{ name: 'floor', url: floor.info.baseUrl, headers: {}, pid: floor.child.pid! }]),
+    ];
+    const figures = await interleavedLoad(targets, CONNECTIONS, LOAD_SECONDS);
+    console.log(`${label} GET /jira/projects, 50 projects (one upstream page), ${latencyMs} ms upstream latency, ${CONNECTIONS} connections, ${LOAD_SECONDS} s each in 1 s turns`);
+    figures.forEach(({ load, cpuUsPerRequest }, index) => {
+      const cpu = cpuUsPerRequest === undefined ? '' : `  CPU ${fmt(cpuUsPerRequest, 0)} us/request`;
+      console.log(`    ${`${targets[index]!.name}:`.padEnd(9)}${fmt(load.rps, 0)} req/s  p50 ${fmt(load.p50Ms)} ms  p99 ${fmt(load.p99Ms)} ms  errors ${load.errors}${cpu}`);
+    });
+    const [ours, bare, least] = figures as [TargetFigures, TargetFigures, TargetFigures | undefined];
+    console.log(`    ratio service/proxy: ${fmt(ours.load.rps / bare.load.rps, 2)}x throughput (target >= 0.80); p50 difference ${fmt(ours.load.p50Ms - bare.load.p50Ms)} ms`);
+    if (least !== undefined) {
+      console.log(`    ratio floor/proxy: ${fmt(least.load.rps / bare.load.rps, 2)}x (the listing's own work alone: parse, map, encode, ETag)`);
+    }
+    if (ours.cpuUsPerRequest !== undefined && bare.cpuUsPerRequest !== undefined) {
+      const floorCpu = least?.cpuUsPerRequest === undefined ? '' : `, floor ${fmt(least.cpuUsPerRequest / bare.cpuUsPerRequest, 2)}x`;
+      console.log(`    CPU per request against the proxy's: service ${fmt(ours.cpuUsPerRequest / bare.cpuUsPerRequest, 2)}x${floorCpu}`);
+    }
   } finally {
-    await Promise.all([service.stop(), proxy.stop(), fake.stop()]);
+    await Promise.all([service.stop(), proxy.stop(), fake.stop(), floor?.stop()]);
   }
 }
 
 async function bigListings(): Promise<void> {
-  const fake = await startFake(LATENCY_MS, BIG, BIG);
+  const fake = await startFakeAtlassian(LATENCY_MS, BIG, BIG);
   const env = { ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate };
   const concurrent = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '6' });
   const sequential = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '1' });
@@ -129,7 +126,7 @@ async function coldStart(): Promise<void> {
   const bare: number[] = [];
   for (let i = 0; i < 3; i++) {
     ours.push(await firstAnswer(() => startServiceProcess({}), '/'));
-    bare.push(await firstAnswer(() => startProcess('bench/passthrough-proxy.ts', ['http://127.0.0.1:9'], {}, (line) => jsonLine<{ baseUrl: string }>(line)), '/'));
+    bare.push(await firstAnswer(() => startBaseline('bench/passthrough-proxy.ts', ['http://127.0.0.1:9']), '/'));
   }
   console.log(`(d) cold start to first answer (spawn to first HTTP answer, median of 3; both through tsx)`);
   console.log(`    service: ${fmt(median(ours), 0)} ms   bare proxy: ${fmt(median(bare), 0)} ms   ratio ${fmt(median(ours) / median(bare), 2)}x`);
@@ -140,8 +137,8 @@ console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${f
 const only = process.env['BENCH_ONLY']?.split(',');
 const wanted = (part: string) => only === undefined || only.includes(part);
 // At 0 ms the service's own CPU cost is all there is to see; at 50 ms (Atlassian is rarely faster) it is what a user feels.
-if (wanted('a')) await throughput(0, '(a)');
-if (wanted('a')) await throughput(50, "(a')");
+if (wanted('a')) await throughput(0, '(a)', true);
+if (wanted('a')) await throughput(50, "(a')", false);
 if (wanted('b')) await bigListings();
 if (wanted('c')) sessionMemory();
 if (wanted('d')) await coldStart();

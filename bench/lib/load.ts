@@ -3,9 +3,12 @@ import http from 'node:http';
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
+  readonly elapsedMs: number;
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Latency of every successful request, sorted. */
+  readonly latenciesMs: readonly number[];
 }
 
 /**
@@ -40,13 +43,26 @@ export async function runLoad(url: string, headers: Record<string, string>, conn
   await Promise.all(Array.from({ length: connections }, client));
   const elapsed = performance.now() - began;
   agent.destroy();
+  return summarise(latencies, errors, elapsed);
+}
+
+/** One result from several slices of load against the same target (interleaved runs). */
+export function combine(results: readonly LoadResult[]): LoadResult {
+  const latencies = results.flatMap((result) => result.latenciesMs);
+  const errors = results.reduce((sum, result) => sum + result.errors, 0);
+  return summarise(latencies, errors, results.reduce((sum, result) => sum + result.elapsedMs, 0));
+}
+
+function summarise(latencies: number[], errors: number, elapsedMs: number): LoadResult {
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
     errors,
-    rps: latencies.length / (elapsed / 1000),
+    elapsedMs,
+    rps: latencies.length / (elapsedMs / 1000),
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    latenciesMs: latencies,
   };
 }
 

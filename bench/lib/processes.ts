@@ -11,6 +11,14 @@ export interface Started<T> {
   stop(): Promise<void>;
 }
 
+export interface ProcessOptions {
+  /** Flags for Node itself, e.g. --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
+  /** The checkout to run from (tsx reads tsconfig.json from the working directory); this one by default. */
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
 /**
  * Runs a TypeScript entry point in its own Node process and resolves with the first stdout line that `ready`
  * accepts (parsed), so every part of a benchmark has its own event loop.
@@ -20,11 +28,11 @@ export function startProcess<T>(
   args: string[],
   env: Record<string, string>,
   ready: (line: string) => T | undefined,
-  timeoutMs = 20_000,
+  { nodeArgs = [], cwd = root, timeoutMs = 20_000 }: ProcessOptions = {},
 ): Promise<Started<T>> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: root,
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+    cwd,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -66,9 +74,26 @@ export const jsonLine = <T>(line: string): T | undefined => {
 };
 
 /** The service, as `npm start` runs it, answering on a port it picks. */
-export function startServiceProcess(env: Record<string, string>): Promise<Started<{ baseUrl: string }>> {
-  return startProcess('src/main.ts', [], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, (line) => {
+export function startServiceProcess(env: Record<string, string>, options: ProcessOptions = {}): Promise<Started<{ baseUrl: string }>> {
+  const ready = (line: string) => {
     const parsed = jsonLine<{ msg?: string; port?: number }>(line);
     return parsed?.msg === 'listening' ? { baseUrl: `http://127.0.0.1:${parsed.port}` } : undefined;
-  });
+  };
+  return startProcess('src/main.ts', [], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, ready, options);
+}
+
+/** A baseline server script (bench/*.ts) that prints {"baseUrl"} when it listens. */
+export function startBaseline(script: string, args: string[], options: ProcessOptions = {}): Promise<Started<{ baseUrl: string }>> {
+  return startProcess(script, args, {}, (line) => jsonLine<{ baseUrl: string }>(line), options);
+}
+
+export interface FakeInfo {
+  readonly baseUrl: string;
+  /** `http://127.0.0.1:<port>/site/{site}`-style template the service takes as ATLASSIAN_SITE_URL_TEMPLATE. */
+  readonly siteUrlTemplate: string;
+}
+
+/** The fake Atlassian (bench/fake-server.ts) with the bench user on a site of `projects` projects and `spaces` spaces. */
+export function startFakeAtlassian(latencyMs: number, projects: number, spaces: number): Promise<Started<FakeInfo>> {
+  return startProcess('bench/fake-server.ts', [String(latencyMs), String(projects), String(spaces)], {}, (line) => jsonLine<FakeInfo>(line));
 }

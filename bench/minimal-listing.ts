@@ -1,0 +1,47 @@
+/**
+ * The floor for throughput: the work any GET /jira/projects must do and nothing else — the same upstream call as
+ * the service, JSON parsing, mapping to the API's project shape, encoding and an ETag, served by Koa on one route.
+ * No session, validation of the caller, timeouts, retries, logging, metrics or security headers. Its ratio to the
+ * passthrough proxy is the best any service with this API could reach on the machine.
+ * Usage: tsx bench/minimal-listing.ts <upstreamUrl>; prints {"baseUrl"}.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import fetch from 'node-fetch';
+import { BASIC } from './lib/fixtures.js';
+
+interface JiraProject {
+  id: string;
+  key: string;
+  name: string;
+  projectTypeKey?: string;
+  style?: string;
+  avatarUrls?: Record<string, string>;
+}
+
+const upstream = process.argv[2]!;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const app = new Koa();
+app.use(async (ctx) => {
+  const answer = await fetch(upstream, { agent, headers: { Authorization: BASIC, Accept: 'application/json' } });
+  const page = (await answer.json()) as { values: JiraProject[] };
+  const projects = page.values.map((p) => ({
+    id: p.id,
+    key: p.key,
+    name: p.name,
+    type: p.projectTypeKey,
+    style: p.style,
+    avatar_url: p.avatarUrls?.['48x48'],
+    url: `https://bench.atlassian.net/browse/${encodeURIComponent(p.key)}`,
+  }));
+  const bytes = Buffer.from(JSON.stringify({ projects, total: projects.length }));
+  ctx.set('ETag', `"${createHash('sha1').update(bytes).digest('base64url')}"`);
+  ctx.type = 'application/json';
+  ctx.body = bytes;
+});
+const server = app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
