@@ -29,6 +29,7 @@ import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlas
 import { HttpConfluenceGateway } from './infrastructure/atlassian/http-confluence-gateway.js';
 import { HttpJiraGateway } from './infrastructure/atlassian/http-jira-gateway.js';
 import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-directory.js';
+import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
@@ -136,7 +137,12 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       {
         timeoutMs: config.atlassian.timeoutMs,
         deadlineMs: config.atlassian.deadlineMs,
-        retry: { maxRetries: config.atlassian.maxRetries, maxRetryWaitMs: config.atlassian.maxRetryWaitMs, baseDelayMs: config.atlassian.retryBaseMs },
+        retry: {
+          maxRetries: config.atlassian.maxRetries,
+          maxRetryWaitMs: config.atlassian.maxRetryWaitMs,
+          baseDelayMs: config.atlassian.retryBaseMs,
+          rateLimitBaseMs: RATE_LIMIT_BASE_MS,
+        },
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
       },
       logger,

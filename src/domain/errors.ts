@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'invalid_grant'
   | 'oauth_not_configured'
   | 'invalid_credentials'
+  | 'insufficient_scope'
   | 'missing_session'
   | 'invalid_session'
   | 'not_connected'

@@ -15,6 +15,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   reauth_required: 401,
   upstream_unauthorized: 401,
   not_connected: 403,
+  insufficient_scope: 403,
   no_accessible_site: 403,
   not_found: 404,
   method_not_allowed: 405,

@@ -90,11 +90,17 @@ export function buildOpenApiDocument(version: string): object {
   registry.registerPath({
     method: 'post', path: '/auth/{product}/api-token', tags: ['auth'], security: optionalSession,
     summary: 'Connect with an email and API token',
-    description: 'Checks the credentials against Atlassian, then stores them in a new session or in the session named by X-Session-Token.',
+    description:
+      'Checks the credentials against Atlassian, then stores them in a new session or in the session named by X-Session-Token. ' +
+      'A scoped token that lacks the identity scope is accepted when it can list (read:jira-work / read:space:confluence); ' +
+      'one that cannot answers 403 insufficient_scope.',
     request: { params: product, body: { content: json(ApiTokenLoginBody), required: true } },
     responses: {
       200: { description: 'Connected.', headers: sessionTokenHeader, content: json(ApiTokenLoginResponse) },
-      ...errors('validation_error', 'invalid_site', 'invalid_credentials', 'payload_too_large', 'unsupported_media_type', 'not_found', 'store_unavailable', ...upstreamErrors),
+      ...errors(
+        'validation_error', 'invalid_site', 'invalid_credentials', 'insufficient_scope', 'payload_too_large', 'unsupported_media_type',
+        'not_found', 'store_unavailable', ...upstreamErrors,
+      ),
     },
   });
   registry.registerPath({

@@ -46,7 +46,7 @@ export const Project = z
   .object({
     id: z.string(),
     key: z.string(),
-    name: z.string(),
+    name: z.string().openapi({ description: "The project's name; its key when Atlassian gives none." }),
     type: z.string().optional().openapi({ description: 'Jira projectTypeKey: software, service_desk, business, …' }),
     style: z.string().optional(),
     avatar_url: z.string().optional(),
@@ -59,7 +59,7 @@ export const Space = z
   .object({
     id: z.string(),
     key: z.string(),
-    name: z.string(),
+    name: z.string().openapi({ description: "The space's name; its key when Atlassian gives none." }),
     type: z.string().optional(),
     status: z.string().optional(),
     url: z.string().optional().openapi({ description: 'Browser link to the space.' }),

@@ -437,6 +437,27 @@ describe('FakeAtlassian', () => {
       expect(unscoped.status).to.equal(401);
     });
 
+    it('scoped API tokens created with chosen scopes: the gateway enforces them per endpoint with its scope-mismatch 401', async () => {
+      fake.addUser({ email: 'lister@example.com', apiToken: 'lister-token', sites: ['acme.atlassian.net'], apiTokenScopes: ['read:jira-work', 'read:space:confluence'] });
+      fake.addUser({ email: 'empty@example.com', apiToken: 'empty-token', sites: ['acme.atlassian.net'], apiTokenScopes: [] });
+      const auth = basic('lister@example.com', 'lister-token');
+      const gateway = (product: string, path: string, as = auth) => getJson(`${fake.apiUrl}/ex/${product}/${acmeCloudId}${path}`, as);
+      const mismatch = { code: 401, message: 'Unauthorized; scope does not match' };
+
+      expect((await gateway('jira', '/rest/api/3/project/search?maxResults=1')).status).to.equal(200);
+      expect((await gateway('confluence', '/wiki/api/v2/spaces?limit=1')).status).to.equal(200);
+      const myself = await gateway('jira', '/rest/api/3/myself');
+      expect([myself.status, myself.body]).to.deep.equal([401, mismatch]);
+      const current = await gateway('confluence', '/wiki/rest/api/user/current');
+      expect([current.status, current.body]).to.deep.equal([401, mismatch]);
+      const none = await gateway('jira', '/rest/api/3/project/search', basic('empty@example.com', 'empty-token'));
+      expect([none.status, none.body]).to.deep.equal([401, mismatch]);
+      // Still a scoped token: refused on the site host, and a wrong secret is a plain 401 on the gateway.
+      expect((await getJson(site(fake, '/rest/api/3/project/search'), auth)).status).to.equal(401);
+      const wrong = await gateway('jira', '/rest/api/3/myself', basic('lister@example.com', 'not-the-token'));
+      expect([wrong.status, wrong.body]).to.deep.equal([401, { code: 401, message: 'Unauthorized' }]);
+    });
+
     it('tenant_info gives the cloudId without auth; unknown hosts 404; products respected', async () => {
       const ti = await getJson(site(fake, '/_edge/tenant_info'));
       expect(ti.body).to.deep.equal({ cloudId: acmeCloudId });

@@ -264,9 +264,9 @@ describe('errors: upstream timeout (UPSTREAM_TIMEOUT_MS=300)', () => {
       const login = await connectWithToken(h, product);
       expect(login.status, JSON.stringify(login.body)).to.equal(200);
       h.fake.injectFault({ match: { path: UPSTREAM[product] }, hang: true, times: 10 });
-      const started = Date.now();
+      // A hang past the timeout would fail on mocha's own test timeout; a timeout is never retried.
       expectError(await call(h.url(LISTING[product]), withSession(login.body.session_token)), 504, 'upstream_timeout');
-      expect(Date.now() - started).to.be.below(5000);
+      expect(h.fake.countRequests({ path: UPSTREAM[product] })).to.equal(1);
     });
 
     it(`${product} listing (OAuth): 504 upstream_timeout when the gateway hangs`, async () => {

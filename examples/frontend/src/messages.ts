@@ -22,6 +22,7 @@ export const API_ERROR_CODES = [
   'upstream_unauthorized',
   'not_connected',
   'no_accessible_site',
+  'insufficient_scope',
   'not_found',
   'method_not_allowed',
   'payload_too_large',
@@ -58,6 +59,9 @@ export interface ErrorContext {
 /** The form labels of the API's request fields, for validation_error. */
 const FIELD_LABELS: Readonly<Record<string, string>> = { email: 'Email', api_token: 'API token', site: 'Site' };
 
+/** The scope a scoped API token needs to list each product (insufficient_scope). */
+const LISTING_SCOPES: Readonly<Record<string, string>> = { Jira: 'read:jira-work', Confluence: 'read:space:confluence' };
+
 const later = (c: ErrorContext, fallback: string): string =>
   c.retryAfterSeconds !== undefined ? `in ${c.retryAfterSeconds} second${c.retryAfterSeconds === 1 ? '' : 's'}` : fallback;
 const product = (c: ErrorContext): string => c.product ?? 'the product';
@@ -81,6 +85,10 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
   not_connected: (c) => `${c.product ?? 'This product'} is not connected in this session. Connect it first.`,
   no_accessible_site: (c) =>
     `The Atlassian authorization does not cover that site for ${product(c)}. Choose the right site on the consent page, or leave the site empty.`,
+  insufficient_scope: (c) => {
+    const scope = LISTING_SCOPES[c.product ?? ''] ?? 'read:jira-work or read:space:confluence';
+    return `This API token works but lacks the scope ${scope} that ${product(c)} needs here. Create a token with that scope and try again.`;
+  },
   not_found: () => 'The connector does not know this request. The page and the service may be out of date with each other.',
   method_not_allowed: () => 'The connector does not accept this request. The page and the service may be out of date with each other.',
   payload_too_large: () => 'What you entered is too long. Please shorten it and try again.',

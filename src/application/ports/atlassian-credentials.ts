@@ -12,7 +12,7 @@ export interface ApiTokenCredentials {
   readonly gatewayCloudId?: string;
 }
 
-/** Who Atlassian says the credentials belong to. */
+/** Who Atlassian says the credentials belong to, when the call that proved them names an account. */
 export interface AtlassianIdentity {
   readonly accountId: string;
   readonly displayName?: string;

@@ -3,6 +3,6 @@ import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } fro
 
 /** Confluence Cloud's REST API; the same promises as JiraGateway, for spaces. */
 export interface ConfluenceGateway {
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity>;
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined>;
   listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]>;
 }

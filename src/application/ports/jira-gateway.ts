@@ -3,11 +3,14 @@ import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } fro
 
 /**
  * Jira Cloud's REST API.
- * - `verifyCredentials` throws `invalid_credentials` when Atlassian does not accept them.
+ * - `verifyCredentials` answers who API-token credentials belong to, or undefined when Atlassian accepted them
+ *   without naming an account (a scoped token lacking the identity scope, proven through the gateway by listing).
+ *   Throws `invalid_credentials` when Atlassian does not accept them, and `insufficient_scope` when it accepts
+ *   the token but its scopes do not allow listing.
  * - `listProjects` returns every project the credentials can see, across all pages, each once;
  *   throws `upstream_unauthorized` when Atlassian rejects the credentials.
  */
 export interface JiraGateway {
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity>;
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined>;
   listProjects(credentials: AtlassianCredentials, siteUrl: string): Promise<Project[]>;
 }

@@ -1,6 +1,8 @@
 /**
  * Public facts about an Atlassian site. `cloudIdOf` answers the site's cloudId, or undefined when the site does
- * not say (unknown site, unreachable); it never throws for those.
+ * not say (no such site, or an answer without a usable cloudId). Everything else is thrown as the service's
+ * usual errors — `rate_limited` (with its wait), `upstream_error`, `upstream_timeout` — so a caller never
+ * mistakes an outage or a rate limit for "no cloudId".
  */
 export interface SiteDirectory {
   cloudIdOf(host: string): Promise<string | undefined>;

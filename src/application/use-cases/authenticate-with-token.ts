@@ -67,7 +67,8 @@ export class AuthenticateWithToken {
    * Classic API tokens work on the site; scoped ones (Atlassian's newer kind, the only kind service accounts get)
    * are refused there and work only through the gateway, and nothing in the token tells which it is. So: try the
    * site, and when it refuses, find the site's cloudId and try the gateway. Answers the cloudId when the gateway
-   * route is the one that worked.
+   * route is the one that worked. A gateway failure other than a refusal (`insufficient_scope`, a rate limit, an
+   * outage, also while looking up the cloudId) is the answer: it says more than the site's refusal.
    */
   private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<string | undefined> {
     try {
@@ -86,7 +87,7 @@ export class AuthenticateWithToken {
     }
   }
 
-  private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
+  private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
     return product === 'jira' ? this.jira.verifyCredentials(credentials) : this.confluence.verifyCredentials(credentials);
   }
 }

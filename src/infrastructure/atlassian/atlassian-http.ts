@@ -31,6 +31,8 @@ export interface UpstreamResponse {
   readonly headers: Response['headers'];
   /** Parsed JSON when the body is JSON, the text otherwise, undefined when empty. */
   readonly body: unknown;
+  /** A 429 without Retry-After: the wait Atlassian's backoff guidance implies after the retries made. */
+  readonly impliedRetryAfterMs?: number;
 }
 
 /** What one finished call looked like, for whoever measures (metrics). */
@@ -102,7 +104,8 @@ export class AtlassianHttp {
       if (!decision.retry) {
         this.record(url, 'GET', options.product, outcome, retries, started);
         if (failed !== undefined) throw noAnswerError(failed);
-        return response!;
+        const implied = decision.impliedRetryAfterMs;
+        return implied === undefined ? response! : { ...response!, impliedRetryAfterMs: implied };
       }
       this.logger.debug({ product: options.product, status: response?.status, retry: retries + 1, waitMs: decision.waitMs }, 'retrying upstream call');
       await this.sleep(decision.waitMs);
@@ -175,13 +178,10 @@ function noAnswerError(failed: NoAnswer): AppError {
 
 /** The default meaning of a non-2xx Atlassian answer, for calls that have no special reading of it. */
 export function failure(response: UpstreamResponse): AppError {
-  const detail = atlassianMessage(response.body);
-  if (response.status === 401) {
-    return new UpstreamUnauthorizedError(/scope does not match/i.test(detail ?? ''));
-  }
+  if (response.status === 401) return new UpstreamUnauthorizedError(isScopeMismatch(response));
   // Atlassian: some 503s (resource limits) carry Retry-After and mean the same as a 429.
   if (response.status === 429 || (response.status === 503 && response.headers.has('retry-after'))) {
-    const waitMs = retryAfterMs(response.headers.get('retry-after'));
+    const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? response.impliedRetryAfterMs;
     return new RetryableError(
       'rate_limited',
       'Atlassian is rate-limiting these requests. Retry after the time in the Retry-After header.',
@@ -191,8 +191,17 @@ export function failure(response: UpstreamResponse): AppError {
   if (response.status >= 300 && response.status < 400) {
     return new AppError('upstream_error', 'Atlassian redirected the request; the site may have been renamed or moved.');
   }
+  const detail = atlassianMessage(response.body);
   const suffix = detail === undefined ? '.' : `: ${detail}`;
   return new AppError('upstream_error', `Atlassian answered with status ${response.status}${suffix}`);
+}
+
+/**
+ * The gateway's `{"code":401,"message":"Unauthorized; scope does not match"}`: the credentials were accepted,
+ * but their scopes do not allow this call. Refreshing or retrying cannot change that.
+ */
+export function isScopeMismatch(response: UpstreamResponse): boolean {
+  return response.status === 401 && /scope does not match/i.test(atlassianMessage(response.body) ?? '');
 }
 
 function parseBody(text: string, contentType: string | null): unknown {

@@ -4,6 +4,7 @@ import { AppError } from '../../domain/errors.js';
 import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
 import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
 import type { AtlassianUrls } from './atlassian-urls.js';
+import { record } from './json-fields.js';
 
 export interface OAuthClient {
   readonly clientId: string;
@@ -111,21 +112,26 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
   }
 }
 
+/** `error` values that mean the code or refresh token is dead: only the user consenting again can help. */
+const DEAD_GRANT = new Set(['invalid_grant', 'unauthorized_client']);
+/** `error` values that mean this server's client id or secret was refused: consenting again would not help. */
+const CLIENT_REJECTED = new Set(['access_denied', 'invalid_client']);
+
 /**
- * Atlassian's token endpoint says "your grant is no good" with 400/403 and `invalid_grant` or
- * `unauthorized_client`, but answers 401 `access_denied` for a wrong client secret — our misconfiguration, which
- * sending the user through consent again would not fix. The `error` field is read before the status, which
- * Atlassian has changed before.
+ * Reads the token endpoint's `error` before its status, as atlassian.md §2 asks: Atlassian has changed the
+ * pairings before. `invalid_grant` makes the refresher drop the connection, so only the `error`s of a dead grant
+ * become one; an unknown `error`, or a 400/403 without any, is an upstream fault that keeps the credentials.
+ * The status decides only when there is no `error` to read.
  */
 function grantFailure(product: Product, response: UpstreamResponse): AppError {
-  const error = (response.body as { error?: unknown } | undefined)?.error;
-  const clientRejected = response.status === 401 || error === 'access_denied' || error === 'invalid_client';
-  if (clientRejected) {
-    return new AppError('upstream_error', `Atlassian rejected this server's ${PRODUCT_NAMES[product]} OAuth client credentials.`);
-  }
-  const grantRejected = error === 'invalid_grant' || error === 'unauthorized_client' || response.status === 400 || response.status === 403;
-  if (grantRejected) {
+  const error = record(response.body)?.['error'];
+  if (typeof error === 'string' && DEAD_GRANT.has(error)) {
     return new AppError('invalid_grant', 'Atlassian refused the authorization grant; it may be expired, used or revoked. Sign in again.');
   }
+  if (typeof error === 'string' ? CLIENT_REJECTED.has(error) : response.status === 401) {
+    return new AppError('upstream_error', `Atlassian rejected this server's ${PRODUCT_NAMES[product]} OAuth client credentials.`);
+  }
+  // failure() reads a 401 as refused user credentials, which this is not.
+  if (response.status === 401) return new AppError('upstream_error', "Atlassian's token endpoint refused the request (status 401).");
   return failure(response);
 }

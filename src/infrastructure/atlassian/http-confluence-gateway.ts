@@ -18,9 +18,18 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     private readonly urls: AtlassianUrls,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
-    const url = `${this.urls.productRoot('confluence', credentials)}/wiki/rest/api/user/current`;
-    return verifyIdentity(this.http, url, authorizationHeader(credentials), `Confluence on ${credentials.host}`, 'confluence');
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+    const root = this.urls.productRoot('confluence', credentials);
+    return verifyIdentity(this.http, {
+      identityUrl: `${root}/wiki/rest/api/user/current`,
+      // Nango's Confluence connector verifies with this listing too (atlassian.md §7).
+      listing: credentials.gatewayCloudId === undefined
+        ? undefined
+        : { url: `${root}${SPACES_PATH}?limit=1`, scope: 'read:space:confluence', purpose: 'listing Confluence spaces' },
+      authorization: authorizationHeader(credentials),
+      target: `Confluence on ${credentials.host}`,
+      product: 'confluence',
+    });
   }
 
   async listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]> {
@@ -38,7 +47,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
       if (page === undefined || !Array.isArray(results)) throw unexpected();
       for (const value of results) {
         const space = toSpace(value, siteUrl);
-        if (!spaces.has(space.id)) spaces.set(space.id, space);
+        if (space !== undefined && !spaces.has(space.id)) spaces.set(space.id, space);
       }
 
       const next = text(record(page['_links'])?.['next']) || linkHeaderNext(response.headers.get('link'));
@@ -77,19 +86,23 @@ function linkHeaderNext(header: string | null): string | undefined {
   return undefined;
 }
 
-function toSpace(value: unknown, siteUrl: string): Space {
+/**
+ * Every field is optional to a defensive reader: a space without an id or a key cannot be addressed and is
+ * skipped (undefined) rather than failing the listing; a missing name falls back to the key.
+ */
+function toSpace(value: unknown, siteUrl: string): Space | undefined {
   const space = record(value);
-  const spaceId = id(space?.['id']);
-  const key = text(space?.['key']);
-  const name = text(space?.['name']);
-  if (spaceId === undefined || key === undefined || name === undefined) throw unexpected();
-  const webui = text(record(space!['_links'])?.['webui']);
+  if (space === undefined) return undefined;
+  const spaceId = id(space['id']);
+  const key = text(space['key']);
+  if (spaceId === undefined || !key) return undefined;
+  const webui = text(record(space['_links'])?.['webui']);
   return defined({
     id: spaceId,
     key,
-    name,
-    type: text(space!['type']),
-    status: text(space!['status']),
+    name: text(space['name']) || key,
+    type: text(space['type']),
+    status: text(space['status']),
     url: webui?.startsWith('/') ? `${siteUrl}/wiki${webui}` : undefined,
   });
 }

@@ -21,9 +21,17 @@ export class HttpJiraGateway implements JiraGateway {
     private readonly concurrency: number,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity> {
-    const url = `${this.urls.productRoot('jira', credentials)}/rest/api/3/myself`;
-    return verifyIdentity(this.http, url, authorizationHeader(credentials), `Jira on ${credentials.host}`, 'jira');
+  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+    const root = this.urls.productRoot('jira', credentials);
+    return verifyIdentity(this.http, {
+      identityUrl: `${root}/rest/api/3/myself`,
+      listing: credentials.gatewayCloudId === undefined
+        ? undefined
+        : { url: `${root}/rest/api/3/project/search?maxResults=1`, scope: 'read:jira-work', purpose: 'listing Jira projects' },
+      authorization: authorizationHeader(credentials),
+      target: `Jira on ${credentials.host}`,
+      product: 'jira',
+    });
   }
 
   async listProjects(credentials: AtlassianCredentials, siteUrl: string): Promise<Project[]> {
@@ -44,13 +52,16 @@ export class HttpJiraGateway implements JiraGateway {
     }
     // Projects created or deleted during the listing shift offsets: the same project may come twice.
     const projects = new Map<string, Project>();
-    for (const project of values) if (!projects.has(project.id)) projects.set(project.id, project);
+    for (const project of values) if (project !== undefined && !projects.has(project.id)) projects.set(project.id, project);
     return [...projects.values()];
   }
 }
 
-/** One page of project/search, each project already in the service's shape. */
-function readPage(body: unknown, siteUrl: string): OffsetPage<Project> {
+/**
+ * One page of project/search, each project already in the service's shape. An item that cannot be used stays
+ * as undefined rather than being dropped here: the pager counts offsets by what Jira sent.
+ */
+function readPage(body: unknown, siteUrl: string): OffsetPage<Project | undefined> {
   const page = record(body);
   const values = page?.['values'];
   if (page === undefined || !Array.isArray(values)) throw unexpected();
@@ -62,19 +73,23 @@ function readPage(body: unknown, siteUrl: string): OffsetPage<Project> {
   };
 }
 
-function toProject(value: unknown, siteUrl: string): Project {
+/**
+ * Atlassian marks every field optional (atlassian.md §6). A project without an id or a key cannot be addressed
+ * and is skipped (undefined) rather than failing the listing; a missing name falls back to the key.
+ */
+function toProject(value: unknown, siteUrl: string): Project | undefined {
   const project = record(value);
-  const projectId = id(project?.['id']);
-  const key = text(project?.['key']);
-  const name = text(project?.['name']);
-  if (projectId === undefined || key === undefined || name === undefined) throw unexpected();
+  if (project === undefined) return undefined;
+  const projectId = id(project['id']);
+  const key = text(project['key']);
+  if (projectId === undefined || !key) return undefined;
   return defined({
     id: projectId,
     key,
-    name,
-    type: text(project!['projectTypeKey']),
-    style: text(project!['style']),
-    avatar_url: text(record(project!['avatarUrls'])?.['48x48']),
+    name: text(project['name']) || key,
+    type: text(project['projectTypeKey']),
+    style: text(project['style']),
+    avatar_url: text(record(project['avatarUrls'])?.['48x48']),
     url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
   });
 }

@@ -1,6 +1,8 @@
 import type { SiteDirectory } from '../../application/ports/site-directory.js';
-import type { AtlassianHttp } from './atlassian-http.js';
+import { AppError } from '../../domain/errors.js';
+import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { isCloudId, type AtlassianUrls } from './atlassian-urls.js';
+import { record } from './json-fields.js';
 
 /** Reads a site's cloudId from `https://<site>/_edge/tenant_info`, which Atlassian serves without auth. */
 export class HttpSiteDirectory implements SiteDirectory {
@@ -10,12 +12,15 @@ export class HttpSiteDirectory implements SiteDirectory {
   ) {}
 
   async cloudIdOf(host: string): Promise<string | undefined> {
-    try {
-      const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site' });
-      const cloudId = (response.body as { cloudId?: unknown } | undefined)?.cloudId;
-      return response.status === 200 && typeof cloudId === 'string' && isCloudId(cloudId) ? cloudId : undefined;
-    } catch {
-      return undefined;
+    // Timeouts and network failures are thrown by `get` as they are: a login must not read them as a refusal.
+    const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site' });
+    if (response.status === 404) return undefined;
+    if (response.status === 200) {
+      const cloudId = record(response.body)?.['cloudId'];
+      return typeof cloudId === 'string' && isCloudId(cloudId) ? cloudId : undefined;
     }
+    // No credentials were sent, so a 401 says nothing about the user's: it is a fault like any other status.
+    if (response.status === 401) throw new AppError('upstream_error', "Atlassian refused to tell the site's cloudId (status 401).");
+    throw failure(response);
   }
 }

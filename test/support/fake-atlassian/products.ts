@@ -33,6 +33,7 @@ export function handleGateway(state: FakeState, ctx: Ctx, product: FakeProduct, 
     const u = auth.valid ? state.findUserByEmail(auth.email) : undefined;
     if (!u || u.apiToken !== auth.secret || !u.scopedApiToken) return sendJson(ctx.res, 401, GATEWAY_UNAUTHORIZED);
     user = u;
+    scopes = u.apiTokenScopes;
   }
   if (!user) return sendJson(ctx.res, 401, GATEWAY_UNAUTHORIZED);
   const site = state.sitesByCloudId.get(cloudId);

@@ -151,7 +151,8 @@ export class FakeState {
       apiToken: u.apiToken,
       displayName: u.displayName ?? email.split('@')[0] ?? email,
       sites: u.sites.map((h) => h.toLowerCase()),
-      scopedApiToken: u.scopedApiToken ?? false,
+      scopedApiToken: u.scopedApiToken ?? u.apiTokenScopes !== undefined,
+      apiTokenScopes: u.apiTokenScopes === undefined ? null : new Set(u.apiTokenScopes),
     };
     this.usersByEmail.set(email.toLowerCase(), user);
     this.usersById.set(user.accountId, user);

@@ -50,6 +50,11 @@ export interface FakeUser {
   readonly sites: string[];
   /** true → the API token works ONLY via the gateway `/ex/{product}/{cloudId}` with Basic auth; 401 on the site host. */
   readonly scopedApiToken: boolean;
+  /**
+   * The scopes the scoped token was created with, enforced per endpoint on the gateway (a missing one answers the
+   * gateway's scope-mismatch 401, atlassian.md §5). null → not restricted.
+   */
+  readonly apiTokenScopes: ReadonlySet<string> | null;
 }
 
 export type AuthKind = 'bearer' | 'basic' | 'none';
@@ -144,6 +149,8 @@ export interface AddUserInput {
   displayName?: string;
   sites: string[];
   scopedApiToken?: boolean;
+  /** Scopes picked when the token was created; makes it a scoped token. Omitted: a scoped token is unrestricted. */
+  apiTokenScopes?: string[];
 }
 
 export interface ConsentInput {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { AuthenticateWithToken } from '../../../src/application/use-cases/authenticate-with-token.js';
-import { AppError } from '../../../src/domain/errors.js';
+import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import {
@@ -188,6 +188,41 @@ describe('AuthenticateWithToken', () => {
       const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'invalid_credentials');
 
       expect(error).to.equal(original);
+      expect(store.size).to.equal(0);
+    });
+
+    it('connects through the gateway when it proves the token without naming an account', async () => {
+      const { sut, store, jira, sites } = makeSut();
+      jira.verifyCredentials.onFirstCall().rejects(refused());
+      jira.verifyCredentials.onSecondCall().resolves(undefined);
+      sites.cloudIdOf.resolves('cloud-123');
+
+      const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
+
+      const connection = (await store.get(sessionIdOf(result.sessionToken)))?.connections.jira;
+      expect(connection).to.deep.include({ route: 'gateway', site: { id: 'cloud-123', url: 'https://acme.atlassian.net' } });
+    });
+
+    it('answers the gateway\'s insufficient_scope, not the site\'s refusal, and stores nothing', async () => {
+      const { sut, store, confluence, sites } = makeSut();
+      confluence.verifyCredentials.onFirstCall().rejects(refused());
+      confluence.verifyCredentials.onSecondCall().rejects(new AppError('insufficient_scope', 'lacks read:space:confluence'));
+      sites.cloudIdOf.resolves('cloud-123');
+
+      await expectAppError(sut.execute({ product: 'confluence', ...LOGIN, site: 'acme' }), 'insufficient_scope');
+
+      expect(store.size).to.equal(0);
+    });
+
+    it('answers a failure to read the cloudId as it is (rate_limited), not as invalid_credentials', async () => {
+      const { sut, store, jira, sites } = makeSut();
+      jira.verifyCredentials.rejects(refused());
+      sites.cloudIdOf.rejects(new RetryableError('rate_limited', 'slow down', 60));
+
+      const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'rate_limited');
+
+      expect(error).to.have.property('retryAfterSeconds', 60);
+      expect(jira.verifyCredentials.callCount).to.equal(1);
       expect(store.size).to.equal(0);
     });
 

@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppError } from '../../../src/domain/errors.js';
+import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import {
   AtlassianHttp,
+  failure,
   type AtlassianHttpOptions,
   type UpstreamCallRecord,
 } from '../../../src/infrastructure/atlassian/atlassian-http.js';
@@ -72,7 +73,7 @@ const USER_AGENT = `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`;
 const OPTIONS: AtlassianHttpOptions = {
   timeoutMs: 2_000,
   deadlineMs: 10_000,
-  retry: { maxRetries: 3, maxRetryWaitMs: 5_000, baseDelayMs: 100 },
+  retry: { maxRetries: 3, maxRetryWaitMs: 5_000, baseDelayMs: 100, rateLimitBaseMs: 1_000 },
   userAgent: USER_AGENT,
 };
 
@@ -154,6 +155,56 @@ describe('AtlassianHttp (against a local HTTP server)', () => {
       expect(response.status).to.equal(429);
       expect(server.requests).to.have.length(1);
       expect(sleeps).to.deep.equal([]);
+    });
+
+    it('429 without Retry-After then 200 → slept the rate-limit wait (rateLimitBaseMs, jittered), not the 5xx backoff', async () => {
+      server.then(status(429), status(429), status(200));
+
+      const response = await client().get(server.url());
+
+      expect(response.status).to.equal(200);
+      expect(server.requests).to.have.length(3);
+      expect(sleeps).to.have.length(2);
+      expect(sleeps[0]).to.be.within(700, 1_300);
+      expect(sleeps[1]).to.be.within(1_400, 2_600);
+    });
+
+    it('429 without Retry-After whose implied wait is over maxRetryWaitMs → the 429 at once; the client is told that wait', async () => {
+      server.then(status(429), status(200));
+
+      const response = await client({ retry: { ...OPTIONS.retry, rateLimitBaseMs: 10_000 } }).get(server.url());
+
+      expect(response.status).to.equal(429);
+      expect(server.requests).to.have.length(1);
+      expect(sleeps).to.deep.equal([]);
+      const error = failure(response);
+      expect(error).to.be.instanceOf(RetryableError);
+      expect(error).to.include({ code: 'rate_limited', retryAfterSeconds: 10 });
+    });
+
+    it('429 without Retry-After on every attempt → after the retries, the client is told the next implied wait', async () => {
+      server.then(status(429), status(429), status(429), status(200));
+
+      const response = await client({ retry: { ...OPTIONS.retry, maxRetries: 2 } }).get(server.url());
+
+      expect(response.status).to.equal(429);
+      expect(server.requests).to.have.length(3);
+      expect(sleeps).to.have.length(2);
+      // 1000 ms × 2^2 after two retries.
+      expect(failure(response)).to.include({ code: 'rate_limited', retryAfterSeconds: 4 });
+    });
+
+    it('a 429 with Retry-After keeps Atlassian\'s value for the client', async () => {
+      server.then(status(429, { 'Retry-After': '60' }));
+      const response = await client().get(server.url());
+      expect(failure(response)).to.include({ code: 'rate_limited', retryAfterSeconds: 60 });
+    });
+
+    it('503 without Retry-After keeps the short backoff from baseDelayMs', async () => {
+      server.then(status(503), status(200));
+      await client().get(server.url());
+      expect(sleeps).to.have.length(1);
+      expect(sleeps[0]).to.be.within(70, 130);
     });
 
     it('503 on every attempt → the last 503 after 1 + maxRetries attempts', async () => {

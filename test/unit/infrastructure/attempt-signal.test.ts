@@ -63,7 +63,7 @@ describe('AttemptSignal', () => {
 
     it('a body that stops arriving → upstream_timeout, and the connection to Atlassian is closed, not left busy', async () => {
       const http = new AtlassianHttp(
-        { timeoutMs: 150, deadlineMs: 5_000, retry: { maxRetries: 0, maxRetryWaitMs: 1_000, baseDelayMs: 10 }, userAgent: 'test' },
+        { timeoutMs: 150, deadlineMs: 5_000, retry: { maxRetries: 0, maxRetryWaitMs: 1_000, baseDelayMs: 10, rateLimitBaseMs: 10 }, userAgent: 'test' },
         silentLogger(),
       );
       const { port } = server.address() as AddressInfo;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from '../../../src/infrastructure/atlassian/retry-policy.js';
 
-const SETTINGS: RetrySettings = { maxRetries: 3, maxRetryWaitMs: 5_000, baseDelayMs: 100 };
+const SETTINGS: RetrySettings = { maxRetries: 3, maxRetryWaitMs: 5_000, baseDelayMs: 100, rateLimitBaseMs: 1_000 };
 /** Plenty of time left before the deadline. */
 const FAR = 60_000;
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -49,7 +49,10 @@ describe('decideRetry', () => {
     });
 
     it('maxRetries 0 means no retry at all', () => {
-      expect(decideRetry(0, answer(429), { ...SETTINGS, maxRetries: 0 }, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: false });
+      const none = { ...SETTINGS, maxRetries: 0 };
+      expect(decideRetry(0, answer(503), none, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: false });
+      expect(decideRetry(0, answer(429, '1'), none, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: false });
+      expect(decideRetry(0, answer(429), none, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: false, impliedRetryAfterMs: 1_000 });
     });
   });
 
@@ -75,12 +78,13 @@ describe('decideRetry', () => {
       expect(decideRetry(0, answer(429, '5'), SETTINGS, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 5_000 });
     });
 
-    it('an unreadable Retry-After falls back to backoff', () => {
-      expect(decideRetry(0, answer(429, 'soon'), SETTINGS, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 100 });
+    it('an unreadable Retry-After counts as none', () => {
+      expect(decideRetry(0, answer(503, 'soon'), SETTINGS, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 100 });
+      expect(decideRetry(0, answer(429, 'soon'), SETTINGS, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
     });
   });
 
-  describe('backoff without Retry-After', () => {
+  describe('backoff of a 502/503/504 or connection failure without Retry-After', () => {
     it('doubles from baseDelayMs on each retry', () => {
       const waits = [0, 1, 2].map((done) => decideRetry(done, answer(503), { ...SETTINGS, maxRetries: 5 }, FAR, NO_JITTER, NOW));
       expect(waits).to.deep.equal([
@@ -106,12 +110,74 @@ describe('decideRetry', () => {
     });
 
     it('caps the backoff at maxRetryWaitMs (before jitter)', () => {
-      const settings: RetrySettings = { maxRetries: 10, maxRetryWaitMs: 1_000, baseDelayMs: 300 };
+      const settings: RetrySettings = { maxRetries: 10, maxRetryWaitMs: 1_000, baseDelayMs: 300, rateLimitBaseMs: 5_000 };
       // 300 × 2^3 = 2400 → capped to 1000.
       expect(decideRetry(3, answer(503), settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
       expect(decideRetry(3, answer(503), settings, FAR, fixed(0), NOW)).to.deep.equal({ retry: true, waitMs: 700 });
       expect(decideRetry(3, answer(503), settings, FAR, fixed(1), NOW)).to.deep.equal({ retry: true, waitMs: 1_300 });
-      expect(decideRetry(9, answer(429), settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
+      expect(decideRetry(9, { kind: 'network-error' }, settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
+    });
+
+    it('does not use the rate-limit wait, however large', () => {
+      const settings: RetrySettings = { ...SETTINGS, rateLimitBaseMs: 60_000 };
+      expect(decideRetry(0, answer(502), settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 100 });
+      expect(decideRetry(1, answer(504), settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 200 });
+      expect(decideRetry(2, { kind: 'network-error' }, settings, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 400 });
+    });
+  });
+
+  describe('429 without Retry-After: as if Atlassian asked for rateLimitBaseMs × 2^retries, at most 30 s', () => {
+    const ROOMY: RetrySettings = { maxRetries: 10, maxRetryWaitMs: 60_000, baseDelayMs: 100, rateLimitBaseMs: 1_000 };
+
+    it('waits rateLimitBaseMs, doubling on each retry, not the short 5xx backoff', () => {
+      const waits = [0, 1, 2, 3].map((done) => decideRetry(done, answer(429), ROOMY, FAR, NO_JITTER, NOW));
+      expect(waits).to.deep.equal([
+        { retry: true, waitMs: 1_000 },
+        { retry: true, waitMs: 2_000 },
+        { retry: true, waitMs: 4_000 },
+        { retry: true, waitMs: 8_000 },
+      ]);
+    });
+
+    it('applies jitter within [0.7, 1.3]', () => {
+      expect(decideRetry(1, answer(429), ROOMY, FAR, fixed(0), NOW)).to.deep.equal({ retry: true, waitMs: 1_400 });
+      expect(decideRetry(1, answer(429), ROOMY, FAR, fixed(1), NOW)).to.deep.equal({ retry: true, waitMs: 2_600 });
+    });
+
+    it('with Atlassian\'s 5 s base: 5 s, 10 s, 20 s, then 30 s at most', () => {
+      const atlassian: RetrySettings = { ...ROOMY, rateLimitBaseMs: 5_000 };
+      const waits = [0, 1, 2, 3, 6].map((done) => decideRetry(done, answer(429), atlassian, FAR, NO_JITTER, NOW));
+      expect(waits.map((w) => (w.retry ? w.waitMs : undefined))).to.deep.equal([5_000, 10_000, 20_000, 30_000, 30_000]);
+    });
+
+    it('never waits longer than maxRetryWaitMs, jitter included', () => {
+      const settings: RetrySettings = { ...ROOMY, maxRetryWaitMs: 1_000 };
+      expect(decideRetry(0, answer(429), settings, FAR, fixed(1), NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
+    });
+
+    it('stops at once when the implied wait is longer than maxRetryWaitMs, and says how long to wait', () => {
+      expect(decideRetry(0, answer(429), { ...SETTINGS, rateLimitBaseMs: 5_000, maxRetryWaitMs: 1_000 }, FAR, NO_JITTER, NOW))
+        .to.deep.equal({ retry: false, impliedRetryAfterMs: 5_000 });
+      // 1000 × 2^3 = 8000 > 5000
+      expect(decideRetry(3, answer(429), { ...SETTINGS, maxRetries: 5 }, FAR, NO_JITTER, NOW))
+        .to.deep.equal({ retry: false, impliedRetryAfterMs: 8_000 });
+      expect(decideRetry(6, answer(429), { ...ROOMY, rateLimitBaseMs: 5_000, maxRetryWaitMs: 1_000 }, FAR, NO_JITTER, NOW))
+        .to.deep.equal({ retry: false, impliedRetryAfterMs: 30_000 });
+    });
+
+    it('when the retries are used up, says how long the next wait would have been', () => {
+      expect(decideRetry(2, answer(429), { ...ROOMY, maxRetries: 2 }, FAR, NO_JITTER, NOW))
+        .to.deep.equal({ retry: false, impliedRetryAfterMs: 4_000 });
+    });
+
+    it('does not wait past the deadline, and says how long to wait', () => {
+      expect(decideRetry(0, answer(429), ROOMY, 1_000, NO_JITTER, NOW)).to.deep.equal({ retry: false, impliedRetryAfterMs: 1_000 });
+      expect(decideRetry(0, answer(429), ROOMY, 1_001, NO_JITTER, NOW)).to.deep.equal({ retry: true, waitMs: 1_000 });
+    });
+
+    it('a 429 with Retry-After is unaffected: Atlassian\'s number, no implied wait', () => {
+      expect(decideRetry(3, answer(429, '2'), ROOMY, FAR, fixed(1), NOW)).to.deep.equal({ retry: true, waitMs: 2_000 });
+      expect(decideRetry(0, answer(429, '120'), ROOMY, FAR, NO_JITTER, NOW)).to.deep.equal({ retry: false });
     });
   });
 

@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import type { ErrorCode } from '../../../src/domain/errors.js';
+import type { UpstreamResponse } from '../../../src/infrastructure/atlassian/atlassian-http.js';
+import { AtlassianUrls } from '../../../src/infrastructure/atlassian/atlassian-urls.js';
+import { HttpAtlassianOAuthGateway } from '../../../src/infrastructure/atlassian/http-atlassian-oauth-gateway.js';
+import { expectAppError } from '../../support/port-fakes.js';
+import { ScriptedAtlassianHttp, upstream } from '../../support/scripted-atlassian-http.js';
+
+const CLIENT = { clientId: 'client-1', clientSecret: 'secret-1', redirectUri: 'https://app.example.com/cb', scopes: ['read:jira-work'] };
+
+function makeSut(answer: UpstreamResponse) {
+  const http = new ScriptedAtlassianHttp(() => answer);
+  const sut = new HttpAtlassianOAuthGateway(http, new AtlassianUrls('https://api.atlassian.com', 'https://{site}'), 'https://auth.atlassian.com', { jira: CLIENT });
+  return { sut, http };
+}
+
+const tokenError = (status: number, error: string, description = 'x') => upstream(status, { error, error_description: description });
+
+interface Row {
+  readonly what: string;
+  readonly answer: UpstreamResponse;
+  readonly code: ErrorCode;
+  /** For upstream_error: whether the message blames this server's client credentials. */
+  readonly clientCredentials?: boolean;
+}
+
+/**
+ * invalid_grant is what makes the refresher drop a connection (reauth_required); upstream_error and rate_limited
+ * keep it. atlassian.md §2: branch on `error`, not on status.
+ */
+const ROWS: readonly Row[] = [
+  // The pairings of atlassian.md §2.
+  { what: '403 invalid_grant "Unknown or invalid refresh token."', answer: tokenError(403, 'invalid_grant', 'Unknown or invalid refresh token.'), code: 'invalid_grant' },
+  { what: '403 unauthorized_client "refresh_token is invalid"', answer: tokenError(403, 'unauthorized_client', 'refresh_token is invalid'), code: 'invalid_grant' },
+  { what: '401 access_denied "Unauthorized" (wrong client secret)', answer: tokenError(401, 'access_denied', 'Unauthorized'), code: 'upstream_error', clientCredentials: true },
+  { what: '400 invalid_grant "authorization_code is invalid"', answer: tokenError(400, 'invalid_grant', 'authorization_code is invalid'), code: 'invalid_grant' },
+  { what: '403 invalid_grant "Token has been expired or revoked."', answer: tokenError(403, 'invalid_grant', 'Token has been expired or revoked.'), code: 'invalid_grant' },
+  // `error` decides, whatever the status.
+  { what: '401 invalid_grant', answer: tokenError(401, 'invalid_grant'), code: 'invalid_grant' },
+  { what: '403 access_denied', answer: tokenError(403, 'access_denied'), code: 'upstream_error', clientCredentials: true },
+  { what: '400 invalid_client', answer: tokenError(400, 'invalid_client'), code: 'upstream_error', clientCredentials: true },
+  // An `error` we do not know is not a dead grant.
+  { what: '400 invalid_request', answer: tokenError(400, 'invalid_request', 'Missing refresh_token'), code: 'upstream_error', clientCredentials: false },
+  { what: '403 with a new error value', answer: tokenError(403, 'consent_required'), code: 'upstream_error', clientCredentials: false },
+  { what: '401 with a new error value', answer: tokenError(401, 'something_new'), code: 'upstream_error', clientCredentials: false },
+  { what: '500 server_error', answer: tokenError(500, 'server_error'), code: 'upstream_error', clientCredentials: false },
+  // No `error` to read: the status decides, and only a 401 says anything specific.
+  { what: '400 with an HTML body', answer: upstream(400, '<html><body>Bad Request</body></html>'), code: 'upstream_error', clientCredentials: false },
+  { what: '403 with a text body', answer: upstream(403, 'Forbidden'), code: 'upstream_error', clientCredentials: false },
+  { what: '403 with JSON but no error field', answer: upstream(403, { error_description: 'refresh token?' }), code: 'upstream_error', clientCredentials: false },
+  { what: '400 with an empty body', answer: upstream(400), code: 'upstream_error', clientCredentials: false },
+  { what: '401 with a text body', answer: upstream(401, 'Unauthorized'), code: 'upstream_error', clientCredentials: true },
+  { what: '503 with an empty body', answer: upstream(503), code: 'upstream_error', clientCredentials: false },
+  { what: '429 with Retry-After', answer: upstream(429, { error: 'too_many_requests' }, { 'Retry-After': '30' }), code: 'rate_limited' },
+];
+
+describe('HttpAtlassianOAuthGateway: token-endpoint failures', () => {
+  for (const grant of ['refresh', 'exchangeCode'] as const) {
+    describe(grant, () => {
+      for (const row of ROWS) {
+        it(`${row.what} → ${row.code}${row.clientCredentials ? ' (client credentials)' : ''}`, async () => {
+          const { sut, http } = makeSut(row.answer);
+
+          const error = await expectAppError(grant === 'refresh' ? sut.refresh('jira', 'refresh-1') : sut.exchangeCode('jira', 'code-1'), row.code);
+
+          expect(http.requests).to.have.length(1);
+          if (row.clientCredentials !== undefined) expect(/client credentials/.test(error.message), error.message).to.equal(row.clientCredentials);
+          expect(error.message).not.to.include(CLIENT.clientSecret);
+        });
+      }
+    });
+  }
+
+  it('a refused refresh never reads as the user\'s stored credentials (upstream_unauthorized)', async () => {
+    for (const row of ROWS) {
+      const caught = await makeSut(row.answer).sut.refresh('jira', 'refresh-1').catch((error: unknown) => error);
+      expect((caught as { code?: string }).code, row.what).not.to.equal('upstream_unauthorized');
+    }
+  });
+});
