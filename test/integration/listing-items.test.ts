@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ACME, call, connectWithToken, expectError, resetFake, startHarness, withSession, type Harness } from '../support/harness.js';
+import { ACME, call, expectError, resetFake, sessionWithToken, startHarness, withSession, type Harness } from '../support/harness.js';
 
 /**
  * Atlassian marks every field of a project or space optional (atlassian.md §6): an item it sends without an id
@@ -16,15 +16,8 @@ describe('listing items Atlassian describes only in part', () => {
   after(async () => { await h.close(); });
   beforeEach(() => resetFake(h.fake));
 
-  async function session(product: 'jira' | 'confluence'): Promise<string> {
-    const res = await connectWithToken(h, product);
-    expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    h.fake.clearRequests();
-    return res.body.session_token as string;
-  }
-
   it('Jira: projects without an id or a key are skipped, a missing name is the key, and paging is unaffected', async () => {
-    const token = await session('jira');
+    const token = await sessionWithToken(h, 'jira');
     const projects = h.fake.getSite(ACME)!.projects;
     // Atlassian's first page (50 of 120, by key), with three projects described in part.
     const values = projects.slice(0, 50).map((p, index): Record<string, unknown> => {
@@ -50,7 +43,7 @@ describe('listing items Atlassian describes only in part', () => {
   });
 
   it('Confluence: spaces without an id or a key are skipped, a missing name is the key', async () => {
-    const token = await session('confluence');
+    const token = await sessionWithToken(h, 'confluence');
     const spaces = h.fake.getSite(ACME)!.spaces;
     const results = spaces.map((s, index): Record<string, unknown> => {
       if (index === 0) return { key: s.key, name: s.name };
@@ -74,7 +67,7 @@ describe('listing items Atlassian describes only in part', () => {
     ['confluence', '/confluence/spaces', SPACES, { spaces: [{ id: '1', key: 'A', name: 'A' }], _links: {} }],
   ] as const) {
     it(`${product}: a page that is not a listing at all is still 502 upstream_error`, async () => {
-      const token = await session(product);
+      const token = await sessionWithToken(h, product);
       h.fake.injectFault({ match: { path: upstream }, status: 200, body, times: 10 });
       expectError(await call(h.url(path), withSession(token)), 502, 'upstream_error');
     });

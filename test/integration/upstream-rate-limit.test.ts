@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { call, connectWithToken, expectError, resetFake, startHarness, withSession, type Harness } from '../support/harness.js';
+import { call, connectWithToken, expectError, resetFake, sessionWithToken, startHarness, withSession, type Harness } from '../support/harness.js';
 
 /**
  * A 429 from Atlassian without Retry-After (atlassian.md §9): wait 5 s, then twice the previous wait up to 30 s;
@@ -19,16 +19,9 @@ describe('Atlassian 429 without Retry-After (UPSTREAM_MAX_RETRY_WAIT_MS=1000, 3 
   after(async () => { await h.close(); });
   beforeEach(() => resetFake(h.fake));
 
-  async function session(product: 'jira' | 'confluence'): Promise<string> {
-    const res = await connectWithToken(h, product);
-    expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    h.fake.clearRequests();
-    return res.body.session_token as string;
-  }
-
   for (const product of ['jira', 'confluence'] as const) {
     it(`${product}: the listing answers 429 rate_limited with Retry-After: 5 at once, after one request, not after quick retries`, async () => {
-      const token = await session(product);
+      const token = await sessionWithToken(h, product);
       h.fake.injectFault({ match: { path: UPSTREAM[product] }, status: 429, body: { message: 'Too many requests' }, times: 10 });
 
       const res = await call(h.url(LISTING[product]), withSession(token));
@@ -40,7 +33,7 @@ describe('Atlassian 429 without Retry-After (UPSTREAM_MAX_RETRY_WAIT_MS=1000, 3 
   }
 
   it('after one quick retry of a 503, a 429 without Retry-After asks the client to wait 10 s (5 s doubled)', async () => {
-    const token = await session('jira');
+    const token = await sessionWithToken(h, 'jira');
     h.fake.injectFault({ match: { path: UPSTREAM.jira }, status: 503, times: 1 });
     h.fake.injectFault({ match: { path: UPSTREAM.jira }, status: 429, times: 10 });
 
@@ -62,7 +55,7 @@ describe('Atlassian 429 without Retry-After (UPSTREAM_MAX_RETRY_WAIT_MS=1000, 3 
   });
 
   it('a 503 without Retry-After is still retried with the short UPSTREAM_RETRY_BASE_MS backoff, and the listing completes', async () => {
-    const token = await session('confluence');
+    const token = await sessionWithToken(h, 'confluence');
     h.fake.injectFault({ match: { path: UPSTREAM.confluence }, status: 503, times: 2 });
 
     const res = await call(h.url(LISTING.confluence), withSession(token));

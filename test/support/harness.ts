@@ -132,6 +132,14 @@ export async function connectWithToken(
   });
 }
 
+/** A session connected to `product` with the default API token, with the fake's request log cleared after the login. */
+export async function sessionWithToken(h: Harness, product: 'jira' | 'confluence'): Promise<string> {
+  const res = await connectWithToken(h, product);
+  expect(res.status, JSON.stringify(res.body)).to.equal(200);
+  h.fake.clearRequests();
+  return res.body.session_token as string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Assertion and flow helpers for the integration suites (added; the helpers above are unchanged).
 
