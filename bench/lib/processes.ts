@@ -20,7 +20,7 @@ export interface ProcessOptions {
 }
 
 /**
- * Runs a TypeScript entry point in its own Node process and resolves with the first stdout line that `ready`
+ * Runs a TypeScript entry point in its own Node process (BENCH_NODE names another node binary to run it with) and resolves with the first stdout line that `ready`
  * accepts (parsed), so every part of a benchmark has its own event loop.
  */
 export function startProcess<T>(
@@ -31,7 +31,7 @@ export function startProcess<T>(
   { nodeArgs = [], cwd = root, timeoutMs = 20_000 }: ProcessOptions = {},
 ): Promise<Started<T>> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  const child = spawn(process.env['BENCH_NODE'] ?? process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
