@@ -20,8 +20,9 @@ export interface ProcessOptions {
 }
 
 /**
- * Runs a TypeScript entry point in its own Node process (BENCH_NODE names another node binary to run it with) and resolves with the first stdout line that `ready`
- * accepts (parsed), so every part of a benchmark has its own event loop.
+ * Runs a TypeScript entry point in its own Node process and resolves with the first stdout line that `ready`
+ * accepts (parsed), so every part of a benchmark has its own event loop. BENCH_NODE names another node binary
+ * to run it with (to compare Node versions).
  */
 export function startProcess<T>(
   script: string,
