@@ -2,7 +2,8 @@
  * The floor for throughput: the work any GET /jira/projects must do and nothing else — the same upstream call as
  * the service, JSON parsing, mapping to the API's project shape, encoding and an ETag, served by Koa on one route.
  * No session, validation of the caller, timeouts, retries, logging, metrics or security headers. Its ratio to the
- * passthrough proxy is the best any service with this API could reach on the machine.
+ * passthrough proxy is about the most a service with this API's answer shape can reach on the machine: what is
+ * left between it and the service is the cost of everything else the service does.
  * Usage: tsx bench/minimal-listing.ts <upstreamUrl>; prints {"baseUrl"}.
  */
 import { createHash } from 'node:crypto';
