@@ -176,9 +176,13 @@ function noAnswerError(failed: NoAnswer): AppError {
   return new AppError('upstream_error', 'Atlassian could not be reached. Try again later.');
 }
 
-/** The default meaning of a non-2xx Atlassian answer, for calls that have no special reading of it. */
-export function failure(response: UpstreamResponse): AppError {
-  if (response.status === 401) return new UpstreamUnauthorizedError(isScopeMismatch(response));
+/**
+ * The default meaning of a non-2xx Atlassian answer, for calls that have no special reading of it. A 401 means
+ * the user's credentials were refused only on a call that carried them (`userCredentials`, the default); on one
+ * that did not (tenant_info, the token endpoint) it is an upstream fault like any other status.
+ */
+export function failure(response: UpstreamResponse, { userCredentials = true }: { userCredentials?: boolean } = {}): AppError {
+  if (response.status === 401 && userCredentials) return new UpstreamUnauthorizedError(isScopeMismatch(response));
   // Atlassian: some 503s (resource limits) carry Retry-After and mean the same as a 429.
   if (response.status === 429 || (response.status === 503 && response.headers.has('retry-after'))) {
     const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? response.impliedRetryAfterMs;

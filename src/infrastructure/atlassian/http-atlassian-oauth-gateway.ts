@@ -131,7 +131,5 @@ function grantFailure(product: Product, response: UpstreamResponse): AppError {
   if (typeof error === 'string' ? CLIENT_REJECTED.has(error) : response.status === 401) {
     return new AppError('upstream_error', `Atlassian rejected this server's ${PRODUCT_NAMES[product]} OAuth client credentials.`);
   }
-  // failure() reads a 401 as refused user credentials, which this is not.
-  if (response.status === 401) return new AppError('upstream_error', "Atlassian's token endpoint refused the request (status 401).");
-  return failure(response);
+  return failure(response, { userCredentials: false });
 }

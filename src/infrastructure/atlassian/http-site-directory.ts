@@ -1,5 +1,4 @@
 import type { SiteDirectory } from '../../application/ports/site-directory.js';
-import { AppError } from '../../domain/errors.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { isCloudId, type AtlassianUrls } from './atlassian-urls.js';
 import { record } from './json-fields.js';
@@ -19,8 +18,7 @@ export class HttpSiteDirectory implements SiteDirectory {
       const cloudId = record(response.body)?.['cloudId'];
       return typeof cloudId === 'string' && isCloudId(cloudId) ? cloudId : undefined;
     }
-    // No credentials were sent, so a 401 says nothing about the user's: it is a fault like any other status.
-    if (response.status === 401) throw new AppError('upstream_error', "Atlassian refused to tell the site's cloudId (status 401).");
-    throw failure(response);
+    // No credentials were sent, so a 401 says nothing about the user's.
+    throw failure(response, { userCredentials: false });
   }
 }
