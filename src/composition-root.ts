@@ -23,6 +23,7 @@ import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
 import type Koa from 'koa';
 import { createApp, type AppDependencies } from './http/app.js';
+import { Readiness } from './http/readiness.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
 import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
 import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlassian-oauth-gateway.js';
@@ -69,6 +70,7 @@ export const TOKENS = {
   disconnectProduct: Symbol('DisconnectProduct'),
   metrics: Symbol('Metrics'),
   authLimiter: Symbol('AttemptLimiter'),
+  readiness: Symbol('Readiness'),
 } as const;
 
 /** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
@@ -200,6 +202,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single(TOKENS.getSession, (r) => new GetSession(r.resolve(TOKENS.sessionStore)));
   single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore)));
   single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.readiness, (r) => {
+    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    return new Readiness({ session_store: () => (redis === null ? Promise.resolve() : redis.ping()) });
+  });
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
   for (const token of Object.values(TOKENS)) c.resolve(token);
@@ -220,13 +226,19 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     metrics: c.resolve(TOKENS.metrics),
     authLimiter: c.resolve(TOKENS.authLimiter),
     logger: c.resolve(TOKENS.logger),
+    readiness: c.resolve(TOKENS.readiness),
   };
 }
 
 /** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
-export function buildService(config: Config, logger: Logger, overrides: Overrides = {}): { app: Koa; container: DependencyContainer } {
+export function buildService(
+  config: Config,
+  logger: Logger,
+  overrides: Overrides = {},
+): { app: Koa; container: DependencyContainer; readiness: Readiness } {
   const container = buildContainer(config, logger, overrides);
-  const app = createApp(appDependencies(container), {
+  const dependencies = appDependencies(container);
+  const app = createApp(dependencies, {
     version: SERVICE_VERSION,
     frontendOrigins: config.frontendOrigins,
     oauthReturnUrl: config.oauthReturnUrl,
@@ -235,7 +247,7 @@ export function buildService(config: Config, logger: Logger, overrides: Override
     docsEnabled: config.docsEnabled,
     metricsEnabled: config.metricsEnabled,
   });
-  return { app, container };
+  return { app, container, readiness: dependencies.readiness };
 }
 
 /** Connects what must be reachable before the service takes requests; fails fast when it is not. */

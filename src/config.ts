@@ -74,6 +74,7 @@ const schema = z.object({
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   TRUST_PROXY: booleanFlag(false),
@@ -116,6 +117,8 @@ export interface Config {
     | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string; readonly encryptionKeys: readonly string[] };
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
+  /** How long the instance keeps serving after SIGTERM with readiness at 503, before it stops accepting. */
+  readonly shutdownDrainDelayMs: number;
   readonly maxBodyBytes: number;
   /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
   readonly authRateLimitPerMinute: number;
@@ -184,6 +187,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys }
         : { kind: 'memory' },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     if (config.oauth[product] === undefined) logger.info({ product }, 'OAuth not configured for this product; only API-token login is available');
   }
 
-  const { app, container } = buildService(config, logger);
+  const { app, container, readiness } = buildService(config, logger);
   try {
     await openContainer(container);
   } catch (error) {
@@ -37,15 +37,21 @@ async function main(): Promise<void> {
 
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info({ port, host: config.host, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
+    logger.info({ port, host: config.host, pid: process.pid, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
   });
 
-  // Graceful: stop accepting, let in-flight requests finish (bounded), then release Redis and sockets.
+  // Graceful: report not ready at once, keep serving for the drain delay so load balancers move away, then stop
+  // accepting, let in-flight requests finish (bounded), and release Redis and sockets.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    readiness.drain();
+    logger.info({ signal, drainDelayMs: config.shutdownDrainDelayMs }, 'shutting down');
+    if (config.shutdownDrainDelayMs === 0) close();
+    else setTimeout(close, config.shutdownDrainDelayMs);
+  };
+  const close = (): void => {
     const force = setTimeout(() => {
       logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing them');
       server.closeAllConnections();

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'upstream_unavailable'
   | 'upstream_timeout'
   | 'store_unavailable'
+  | 'not_ready'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'

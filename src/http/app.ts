@@ -17,6 +17,7 @@ import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
 import { observabilityMiddleware } from './observability-middleware.js';
+import type { Readiness } from './readiness.js';
 import { securityHeaders } from './security-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -38,6 +39,7 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Failed API-token logins per client. */
   readonly authLimiter: AttemptLimiter;
+  readonly readiness: Readiness;
 }
 
 export interface HttpSettings {
@@ -67,7 +69,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
 
   // One router: every request is matched against the route table once.
   const router = new Router();
-  healthRoutes(router, settings.version);
+  healthRoutes(router, settings.version, deps.readiness);
   // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
   sessionRoutes(router, deps);
   // Only the route that reads a body parses one: every other request skips the parser.

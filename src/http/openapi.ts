@@ -6,12 +6,14 @@ import {
   ApiTokenLoginResponse,
   ErrorResponse,
   HealthResponse,
+  LivenessResponse,
   OAuthCallbackQuery,
   OAuthCallbackResponse,
   OAuthStartQuery,
   OAuthStartResponse,
   ProductParam,
   ProjectsResponse,
+  ReadinessResponse,
   SessionResponse,
   SpacesResponse,
 } from './schemas.js';
@@ -57,6 +59,19 @@ export function buildOpenApiDocument(version: string): object {
   registry.registerPath({
     method: 'get', path: '/', summary: 'Health check', tags: ['health'],
     responses: { 200: { description: 'The service is up.', content: json(HealthResponse) } },
+  });
+  registry.registerPath({
+    method: 'get', path: '/health/live', summary: 'Liveness probe', tags: ['health'],
+    description: 'Answers while the process can serve HTTP; checks no dependency, so a store outage never gets instances restarted.',
+    responses: { 200: { description: 'The process answers.', content: json(LivenessResponse) } },
+  });
+  registry.registerPath({
+    method: 'get', path: '/health/ready', summary: 'Readiness probe', tags: ['health'],
+    description: 'Ready when the session store answers a ping within 1 s and the instance is not draining (draining starts on SIGTERM).',
+    responses: {
+      200: { description: 'Ready for traffic.', content: json(ReadinessResponse) },
+      ...errors('not_ready'),
+    },
   });
   registry.registerPath({
     method: 'get', path: '/auth/{product}/oauth/start', tags: ['auth'], security: optionalSession,

@@ -34,6 +34,8 @@ export const OAuthCallbackQuery = z.object({
 const SiteRef = z.object({ id: z.string(), url: z.string(), name: z.string() }).openapi('Site');
 
 export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health');
+export const LivenessResponse = z.object({ status: z.literal('ok') }).openapi('Liveness');
+export const ReadinessResponse = z.object({ status: z.literal('ready') }).openapi('Readiness');
 export const OAuthStartResponse = z.object({ auth_url: z.string() }).openapi('OAuthStartResponse');
 export const OAuthCallbackResponse = z
   .object({ session_token: z.string(), product: ProductParam, site: SiteRef, sites: z.array(SiteRef) })
@@ -73,6 +75,7 @@ export const ErrorResponse = z
       code: z.string().openapi({ example: 'invalid_session' }),
       message: z.string(),
       fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+      failing: z.array(z.string()).optional().openapi({ description: 'With `not_ready`: the checks that failed.' }),
     }),
   })
   .openapi('Error');

@@ -227,6 +227,13 @@ const request: fc.Arbitrary<FuzzRequest> = fc
     ...(b === undefined ? {} : { body: b }),
   }));
 
+/** Node's default --max-http-header-size. */
+const NODE_MAX_HEADER_BYTES = 16 * 1024;
+
+function headerBytes(path: string, headers: Record<string, string>): number {
+  return Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, path.length + 16);
+}
+
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
 const PROTOTYPES = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
 
@@ -296,9 +303,15 @@ describe('fuzz: malformed requests at every route', () => {
         if (req.session !== undefined) {
           headersToSend['x-session-token'] = typeof req.session === 'number' ? (sessions[req.session % sessions.length] ?? '') : req.session;
         }
-        const res = await rawRequest(h.service.baseUrl, { method: req.method, path: req.path, headers: headersToSend, ...(req.body === undefined ? {} : { body: req.body }) });
+        const res = await rawRequest(h.service.baseUrl, { method: req.method, path: req.path, headers: headersToSend, ...(req.body === undefined ? {} : { body: req.body }) })
+          .catch((error: NodeJS.ErrnoException) => {
+            // Over Node's header limit its parser answers 431 and closes before the service sees the request;
+            // Node 24 closes while a client may still be writing its body, and that client sees a reset.
+            if (error.code === 'ECONNRESET' && headerBytes(req.path, headersToSend) > NODE_MAX_HEADER_BYTES) return undefined;
+            throw error;
+          });
         sent++;
-        checkAnswer(req, res);
+        if (res !== undefined) checkAnswer(req, res);
         expectNoPollution();
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },

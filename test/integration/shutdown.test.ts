@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FakeAtlassian } from '../support/fake-atlassian.js';
 import { ACME, USER, call } from '../support/harness.js';
-import { spawnService, type ServiceProcess } from '../support/spawn-service.js';
+import { spawnService, type Entry, type ServiceProcess } from '../support/spawn-service.js';
 
 describe('graceful shutdown (separate process)', function () {
   this.timeout(30_000);
@@ -19,8 +19,8 @@ describe('graceful shutdown (separate process)', function () {
     await fake.stop();
   });
 
-  const start = (extra: Record<string, string> = {}) =>
-    spawnService({ ATLASSIAN_SITE_URL_TEMPLATE: fake.siteUrlTemplate, ATLASSIAN_DEFAULT_SITE: 'acme', ...extra });
+  const start = (extra: Record<string, string> = {}, entry: Entry = 'source') =>
+    spawnService({ ATLASSIAN_SITE_URL_TEMPLATE: fake.siteUrlTemplate, ATLASSIAN_DEFAULT_SITE: 'acme', ...extra }, 15_000, entry);
   const login = async (baseUrl: string): Promise<string> => {
     const answer = await call(`${baseUrl}/auth/jira/api-token`, {
       method: 'POST',
@@ -65,4 +65,65 @@ describe('graceful shutdown (separate process)', function () {
     expect(await stuck).to.be.instanceOf(Error);
     fake.clearFaults();
   });
+
+  it('with a drain delay: readiness turns 503 at once, the in-flight request finishes, then the process exits 0 (compiled build)', async () => {
+    service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }, 'compiled');
+    const token = await login(service.baseUrl);
+    expect((await call(`${service.baseUrl}/health/ready`)).status).to.equal(200);
+    fake.injectFault({ match: { path: '/project/search' }, delayMs: 800 });
+
+    const inFlight = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } });
+    await waitFor(() => fake.requests.some((request) => request.path.includes('/project/search')));
+    service.child.kill('SIGTERM');
+    const ready = await pollUntil(() => call(`${service!.baseUrl}/health/ready`), (res) => res.status !== 200);
+    expect(ready.status).to.equal(503);
+    expect(ready.body.error.code).to.equal('not_ready');
+    expect(ready.body.error.failing).to.include('draining');
+    expect((await call(`${service.baseUrl}/health/live`)).status, 'still alive while draining').to.equal(200);
+
+    const answer = await inFlight;
+    expect(answer.status).to.equal(200);
+    expect(await service.exited).to.equal(0);
+    fake.clearFaults();
+  });
+
+  it('`npm start` runs the compiled service, and SIGTERM on npm\'s own PID stops it gracefully', async () => {
+    service = await start({}, 'npm-start');
+    expect(service.pid, 'the PID printed is the service, not npm').to.not.equal(service.child.pid);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).to.equal(0);
+    expect(service.output.some((line) => line.includes('"msg":"stopped"')), service.output.join('\n')).to.equal(true);
+    expect(processExists(service.pid), 'the service process outlived npm').to.equal(false);
+  });
+
+  it('SIGTERM on the PID the service printed stops it gracefully under `npm start` too', async () => {
+    service = await start({}, 'npm-start');
+    process.kill(service.pid, 'SIGTERM');
+    expect(await service.exited).to.equal(0);
+    expect(service.output.some((line) => line.includes('"msg":"stopped"'))).to.equal(true);
+  });
 });
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!condition()) throw new Error('condition not met');
+}
+
+async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const value = await probe();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the condition was not reached');
+}
+

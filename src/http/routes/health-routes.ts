@@ -1,7 +1,27 @@
 import type Router from '@koa/router';
+import { AppError } from '../../domain/errors.js';
+import type { Readiness } from '../readiness.js';
 
-export function healthRoutes(router: Router, version: string): void {
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  draining: 'the instance is shutting down',
+  session_store: 'the session store did not answer a ping within 1 s',
+};
+
+export function healthRoutes(router: Router, version: string, readiness: Readiness): void {
   router.get('/', (ctx) => {
     ctx.body = { status: 'ok', version };
+  });
+
+  // Liveness asks only "does the process answer": a dependency outage must not get healthy instances restarted.
+  router.get('/health/live', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/health/ready', async (ctx) => {
+    const failing = await readiness.failing();
+    if (failing.length > 0) {
+      throw new AppError('not_ready', `Not ready: ${failing.map((name) => DESCRIPTIONS[name] ?? name).join('; ')}.`, { failing });
+    }
+    ctx.body = { status: 'ready' };
   });
 }
