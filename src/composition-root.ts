@@ -35,6 +35,9 @@ import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
+import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
+import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { FlexibleAttemptLimiter, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
@@ -71,6 +74,7 @@ export const TOKENS = {
   metrics: Symbol('Metrics'),
   authLimiter: Symbol('AttemptLimiter'),
   readiness: Symbol('Readiness'),
+  tracing: Symbol('OtelTracing'),
 } as const;
 
 /** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
@@ -83,6 +87,8 @@ const refreshSettings = (config: Config) => ({
 export interface Overrides {
   readonly clock?: Clock;
   readonly tokenGenerator?: TokenGenerator;
+  /** Turns tracing on with this exporter instead of OTLP (tests read spans from an in-memory exporter). */
+  readonly spanExporter?: SpanExporter;
 }
 
 /**
@@ -100,10 +106,20 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
   single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
   const store = config.sessionStore;
+  single<OtelTracing | null>(TOKENS.tracing, () => {
+    const exporting = overrides.spanExporter !== undefined
+      ? { exporter: overrides.spanExporter }
+      : config.tracing === undefined ? undefined : { endpoint: config.tracing.endpoint };
+    if (exporting === undefined) return null;
+    return new OtelTracing({ serviceName: config.tracing?.serviceName ?? SERVICE_NAME, serviceVersion: SERVICE_VERSION, export: exporting });
+  });
   single<Metrics>(TOKENS.metrics, (r) => {
-    if (!config.metricsEnabled) return new NoMetrics();
+    const tracing = r.resolve<OtelTracing | null>(TOKENS.tracing);
     const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
-    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
+    const metrics = config.metricsEnabled
+      ? new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined)
+      : new NoMetrics();
+    return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
   });
   single<AttemptLimiter>(TOKENS.authLimiter, (r) => {
     if (config.authRateLimitPerMinute === 0) return new NoAttemptLimit();
@@ -146,6 +162,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
           rateLimitBaseMs: RATE_LIMIT_BASE_MS,
         },
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
+        tracing: r.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
       },
       logger,
       (call) => metrics.upstreamCall(call),
@@ -227,6 +244,7 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     authLimiter: c.resolve(TOKENS.authLimiter),
     logger: c.resolve(TOKENS.logger),
     readiness: c.resolve(TOKENS.readiness),
+    tracing: c.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
   };
 }
 
@@ -262,6 +280,7 @@ export async function openContainer(c: DependencyContainer): Promise<void> {
 /** Releases what the container opened (sockets, connections). */
 export async function closeContainer(c: DependencyContainer): Promise<void> {
   c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
+  await c.resolve<OtelTracing | null>(TOKENS.tracing)?.shutdown().catch(() => undefined);
   const redis = c.resolve<Redis | null>(TOKENS.redis);
   if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
 }

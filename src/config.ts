@@ -80,6 +80,8 @@ const schema = z.object({
   TRUST_PROXY: booleanFlag(false),
   DOCS_ENABLED: booleanFlag(true),
   METRICS_ENABLED: booleanFlag(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalHttpUrl,
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('atlassian-connector'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -126,6 +128,8 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly docsEnabled: boolean;
   readonly metricsEnabled: boolean;
+  /** OpenTelemetry traces over OTLP/HTTP; absent (tracing off) unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  readonly tracing?: { readonly endpoint: string; readonly serviceName: string };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
 }
 
@@ -193,6 +197,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: e.TRUST_PROXY,
     docsEnabled: e.DOCS_ENABLED,
     metricsEnabled: e.METRICS_ENABLED,
+    ...(e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+      ? {}
+      : { tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME } }),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -18,6 +18,7 @@ import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
 import { observabilityMiddleware } from './observability-middleware.js';
 import type { Readiness } from './readiness.js';
+import { tracingMiddleware, type RequestTracing } from './request-tracing.js';
 import { securityHeaders } from './security-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -40,6 +41,8 @@ export interface AppDependencies {
   /** Failed API-token logins per client. */
   readonly authLimiter: AttemptLimiter;
   readonly readiness: Readiness;
+  /** Present only when tracing is on. */
+  readonly tracing?: RequestTracing;
 }
 
 export interface HttpSettings {
@@ -85,6 +88,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   }
 
   app.use(observabilityMiddleware(deps.logger, deps.metrics));
+  if (deps.tracing !== undefined) app.use(tracingMiddleware(deps.tracing));
   app.use(securityHeaders());
   app.use(errorMiddleware());
   app.use(notFoundMiddleware());

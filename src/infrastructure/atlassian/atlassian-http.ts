@@ -5,6 +5,7 @@ import type { Logger } from '../../application/ports/logger.js';
 import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domain/errors.js';
 import { atlassianMessage } from './atlassian-errors.js';
 import { AttemptSignal } from './attempt-signal.js';
+import type { UpstreamSpan, UpstreamTracing } from '../observability/otel-tracing.js';
 import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
 
 export interface AtlassianHttpOptions {
@@ -16,6 +17,8 @@ export interface AtlassianHttpOptions {
   readonly userAgent: string;
   /** Sockets kept per Atlassian host; more requests queue for a free one. */
   readonly maxSockets?: number;
+  /** A span per call when tracing is on; absent, a call pays nothing for it. */
+  readonly tracing?: UpstreamTracing;
 }
 
 export interface RequestOptions {
@@ -85,7 +88,13 @@ export class AtlassianHttp {
   }
 
   /** GET is idempotent: retried on 429/502/503/504 and on connection failures. */
-  async get(url: string, options: RequestOptions = {}): Promise<UpstreamResponse> {
+  get(url: string, options: RequestOptions = {}): Promise<UpstreamResponse> {
+    const tracing = this.options.tracing;
+    if (tracing === undefined) return this.getWithRetries(url, options);
+    return tracing.inUpstreamCall({ method: 'GET', url, product: options.product }, (span) => this.getWithRetries(url, options, span));
+  }
+
+  private async getWithRetries(url: string, options: RequestOptions, span?: UpstreamSpan): Promise<UpstreamResponse> {
     const deadline = options.deadline ?? this.deadline();
     const started = performance.now();
     for (let retries = 0; ; retries++) {
@@ -93,7 +102,7 @@ export class AtlassianHttp {
       let response: UpstreamResponse | undefined;
       let failed: NoAnswer | undefined;
       try {
-        response = await this.attempt(url, { method: 'GET', headers: this.headers(options.authorization) }, deadline);
+        response = await this.attempt(url, { method: 'GET', headers: this.headers(options.authorization, span) }, deadline);
         outcome = { kind: 'answer', status: response.status, retryAfter: response.headers.get('retry-after') };
       } catch (error) {
         if (!(error instanceof NoAnswer)) throw error;
@@ -102,27 +111,34 @@ export class AtlassianHttp {
       }
       const decision = decideRetry(retries, outcome, this.options.retry, deadline - Date.now());
       if (!decision.retry) {
-        this.record(url, 'GET', options.product, outcome, retries, started);
+        this.record(url, 'GET', options.product, outcome, retries, started, span);
         if (failed !== undefined) throw noAnswerError(failed);
         const implied = decision.impliedRetryAfterMs;
         return implied === undefined ? response! : { ...response!, impliedRetryAfterMs: implied };
       }
       this.logger.debug({ product: options.product, status: response?.status, retry: retries + 1, waitMs: decision.waitMs }, 'retrying upstream call');
+      span?.retry(retries + 1, decision.waitMs, outcomeLabel(outcome));
       await this.sleep(decision.waitMs);
     }
   }
 
   /** Not idempotent (token grants): one attempt, never retried — a repeated refresh would burn a rotated token. */
-  async postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<UpstreamResponse> {
+  postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<UpstreamResponse> {
+    const tracing = this.options.tracing;
+    if (tracing === undefined) return this.postOnce(url, body, options);
+    return tracing.inUpstreamCall({ method: 'POST', url, product: options.product }, (span) => this.postOnce(url, body, options, span));
+  }
+
+  private async postOnce(url: string, body: unknown, options: RequestOptions, span?: UpstreamSpan): Promise<UpstreamResponse> {
     const started = performance.now();
-    const init = { method: 'POST', headers: { ...this.headers(), 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+    const init = { method: 'POST', headers: { ...this.headers(undefined, span), 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
     try {
       const response = await this.attempt(url, init, options.deadline ?? this.deadline());
-      this.record(url, 'POST', options.product, { kind: 'answer', status: response.status, retryAfter: null }, 0, started);
+      this.record(url, 'POST', options.product, { kind: 'answer', status: response.status, retryAfter: null }, 0, started, span);
       return response;
     } catch (error) {
       if (!(error instanceof NoAnswer)) throw error;
-      this.record(url, 'POST', options.product, { kind: error.timedOut ? 'timeout' : 'network-error' }, 0, started);
+      this.record(url, 'POST', options.product, { kind: error.timedOut ? 'timeout' : 'network-error' }, 0, started, span);
       throw noAnswerError(error);
     }
   }
@@ -132,11 +148,12 @@ export class AtlassianHttp {
     this.httpsAgent.destroy();
   }
 
-  private headers(authorization?: string): Record<string, string> {
+  private headers(authorization?: string, span?: UpstreamSpan): Record<string, string> {
     return {
       Accept: 'application/json',
       'User-Agent': this.options.userAgent,
       ...(authorization === undefined ? {} : { Authorization: authorization }),
+      ...span?.headers,
     };
   }
 
@@ -162,13 +179,19 @@ export class AtlassianHttp {
     }
   }
 
-  private record(url: string, method: string, product: string | undefined, outcome: AttemptOutcome, retries: number, started: number): void {
+  private record(url: string, method: string, product: string | undefined, outcome: AttemptOutcome, retries: number, started: number, span?: UpstreamSpan): void {
     const durationMs = Math.round(performance.now() - started);
-    const result = outcome.kind === 'answer' ? String(outcome.status) : outcome.kind.replace('-', '_');
+    const result = outcomeLabel(outcome);
+    span?.outcome(result, retries);
     const query = url.indexOf('?');
     this.logger.debug({ product, url: query < 0 ? url : url.slice(0, query), method, outcome: result, retries, ms: durationMs }, 'upstream call');
     this.observe({ product: product ?? 'atlassian', method, outcome: result, retries, durationMs });
   }
+}
+
+/** The status of an answer, or `timeout` / `network_error`. */
+function outcomeLabel(outcome: AttemptOutcome): string {
+  return outcome.kind === 'answer' ? String(outcome.status) : outcome.kind.replace('-', '_');
 }
 
 function noAnswerError(failed: NoAnswer): AppError {
