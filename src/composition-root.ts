@@ -154,10 +154,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
   );
   single<JiraGateway>(TOKENS.jiraGateway, (r) =>
-    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency),
+    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency, config.atlassian.maxItems),
   );
   single<ConfluenceGateway>(TOKENS.confluenceGateway, (r) =>
-    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)),
+    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.maxItems),
   );
 
   single<SiteDirectory>(TOKENS.siteDirectory, (r) => new HttpSiteDirectory(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));

@@ -73,6 +73,7 @@ const schema = z.object({
   UPSTREAM_RETRY_BASE_MS: positiveInt(250),
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  UPSTREAM_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
@@ -107,6 +108,8 @@ export interface Config {
     readonly maxRetryWaitMs: number;
     readonly retryBaseMs: number;
     readonly concurrency: number;
+    /** Items one listing may hold; a page claiming a larger total is refused before more is fetched. */
+    readonly maxItems: number;
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
@@ -175,6 +178,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxRetryWaitMs: e.UPSTREAM_MAX_RETRY_WAIT_MS,
       retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
       concurrency: e.UPSTREAM_CONCURRENCY,
+      maxItems: e.UPSTREAM_MAX_ITEMS,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),

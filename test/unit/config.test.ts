@@ -178,3 +178,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.frontendOrigins)).to.equal(true);
   });
 });
+
+describe('loadConfig: upstream bounds', () => {
+  it('UPSTREAM_MAX_ITEMS defaults to 100000 and reads a value', () => {
+    expect(loadConfig({}).atlassian.maxItems).to.equal(100_000);
+    expect(loadConfig({ UPSTREAM_MAX_ITEMS: '500' }).atlassian.maxItems).to.equal(500);
+  });
+
+  for (const value of ['0', '-1', '1.5', '1e12', 'many']) {
+    it(`refuses UPSTREAM_MAX_ITEMS=${value}`, () => {
+      expect(() => loadConfig({ UPSTREAM_MAX_ITEMS: value })).to.throw(ConfigError).with.property('message').that.includes('UPSTREAM_MAX_ITEMS');
+    });
+  }
+});
