@@ -5,7 +5,7 @@ import type { Project } from '../../domain/listing.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
 import { fetchAllPages, TooManyPagesError, type OffsetPage } from './offset-pager.js';
-import { count, defined, id, record, text } from './json-fields.js';
+import { count, defined, httpsUrl, id, record, text } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
 
 /** Jira treats larger values as 100, and may cap a page lower still: paging follows what comes back. */
@@ -98,7 +98,7 @@ function toProject(value: unknown, siteUrl: string): Project | undefined {
     name: text(project['name']) || key,
     type: text(project['projectTypeKey']),
     style: text(project['style']),
-    avatar_url: text(record(project['avatarUrls'])?.['48x48']),
+    avatar_url: httpsUrl(record(project['avatarUrls'])?.['48x48']),
     url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
   });
 }
