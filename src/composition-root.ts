@@ -76,6 +76,7 @@ const refreshSettings = (config: Config) => ({
   lockTtlMs: config.atlassian.timeoutMs + 5_000,
   waitTimeoutMs: config.atlassian.timeoutMs + 5_000,
   pollIntervalMs: 50,
+  retryDelaysMs: config.oauthRefreshRetryDelaysMs,
 });
 
 export interface Overrides {
@@ -249,6 +250,8 @@ export async function openContainer(c: DependencyContainer): Promise<void> {
 
 /** Releases what the container opened (sockets, connections). */
 export async function closeContainer(c: DependencyContainer): Promise<void> {
+  // Before Redis closes: the refresher may hold rotated tokens that the store has not taken yet.
+  await c.resolve<TokenRefresher>(TOKENS.tokenRefresher).close();
   c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
   const redis = c.resolve<Redis | null>(TOKENS.redis);
   if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
