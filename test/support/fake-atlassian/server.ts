@@ -242,6 +242,7 @@ export class FakeAtlassian {
         if (f.hang === true) return;
         const hit = active.hits++;
         if (f.status !== undefined) return this.sendFault(res, f, f.status, hit);
+        if (f.loseAnswer !== undefined) this.loseAnswer(req, res, f.loseAnswer);
       }
       const ctx: Ctx = { req, res, method, url, path: url.pathname, query: url.searchParams, auth, body };
       this.route(ctx);
@@ -250,6 +251,15 @@ export class FakeAtlassian {
         sendJson(res, 500, { code: 500, message: `fake-atlassian internal error: ${String(err)}` });
       }
     }
+  }
+
+  /** The handler still runs and changes the state; what it writes never leaves. */
+  private loseAnswer(req: IncomingMessage, res: ServerResponse, how: 'hang' | 'destroySocket'): void {
+    res.writeHead = (() => res) as unknown as ServerResponse['writeHead'];
+    res.end = (() => {
+      if (how === 'destroySocket') req.socket.destroy();
+      return res;
+    }) as unknown as ServerResponse['end'];
   }
 
   private sendFault(res: ServerResponse, f: FakeFault, status: number, hit: number): void {

@@ -101,6 +101,12 @@ export interface FakeFault {
   hang?: boolean;
   /** Reset the connection without answering. */
   destroySocket?: boolean;
+  /**
+   * Handle the request as usual — a refresh rotates the refresh token, a code is consumed — and then lose the
+   * answer: `hang` never sends it, `destroySocket` resets the connection instead. Atlassian acted, the client
+   * cannot know.
+   */
+  loseAnswer?: 'hang' | 'destroySocket';
 }
 
 export interface FakeAtlassianOptions {
