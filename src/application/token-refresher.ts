@@ -218,6 +218,8 @@ export class TokenRefresher {
       async () => {
         try {
           await this.refresh(sessionId, stale);
+          // Whoever refreshed (here, another instance, the user), this version is history.
+          if (this.lostAnswers.get(key)?.version === stale.version) this.lostAnswers.delete(key);
           this.logger.info({ product: stale.product }, 'token refresh completed in the background after a lost answer');
           return true;
         } catch (error) {
