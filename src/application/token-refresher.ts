@@ -2,6 +2,7 @@ import { AppError, RetryableError } from '../domain/errors.js';
 import { PRODUCT_NAMES } from '../domain/product.js';
 import type { Connection, OAuthConnection } from '../domain/session.js';
 import { BackgroundRetries } from './background-retries.js';
+import { UnsavedConnections } from './unsaved-connections.js';
 import { TokenAnswerLostError, type AtlassianOAuthGateway } from './ports/atlassian-oauth-gateway.js';
 import type { Clock } from './ports/clock.js';
 import type { Lock } from './ports/lock.js';
@@ -36,14 +37,6 @@ export const ROTATED_TOKEN_SAFE_REUSE_MS = 9 * 60_000;
 /** Connections whose refresh lost its answer, remembered at most (oldest forgotten first). */
 const MAX_LOST_ANSWERS = 10_000;
 
-/** New tokens that the store refused to take: the only copy of a rotated refresh token until it does. */
-interface Unsaved {
-  readonly sessionId: string;
-  /** The stored version they replace: the compare-and-set's expected version. */
-  readonly from: string;
-  readonly next: OAuthConnection;
-}
-
 /**
  * Replaces an OAuth connection's access token using its refresh token — once per connection, however many
  * requests need it at the same moment. Atlassian rotates refresh tokens and revokes the whole grant when a
@@ -60,12 +53,10 @@ interface Unsaved {
  */
 export class TokenRefresher {
   private readonly flights = new Map<string, Promise<Connection>>();
-  /** By `<session id>:<product>`. */
-  private readonly unsaved = new Map<string, Unsaved>();
+  private readonly unsaved: UnsavedConnections;
   /** By `<session id>:<product>`: the version whose refresh lost its answer, and when that request was sent. */
   private readonly lostAnswers = new Map<string, { readonly version: string; readonly since: number }>();
   private readonly refreshRetries: BackgroundRetries;
-  private readonly writeRetries: BackgroundRetries;
 
   constructor(
     private readonly store: SessionStore,
@@ -78,21 +69,20 @@ export class TokenRefresher {
     private readonly metrics?: Pick<Metrics, 'tokenRefresh'>,
   ) {
     this.refreshRetries = new BackgroundRetries(settings.retryDelaysMs ?? []);
-    this.writeRetries = new BackgroundRetries(settings.retryDelaysMs ?? []);
+    this.unsaved = new UnsavedConnections(store, logger, settings.retryDelaysMs ?? []);
   }
 
   /** The connection to use for a stored one: itself, or newer tokens refreshed here that the store has not taken. */
   current(sessionId: string, stored: Connection): Connection {
-    const held = this.unsaved.get(keyOf(sessionId, stored.product));
-    return held !== undefined && held.from === stored.version ? held.next : stored;
+    return this.unsaved.current(sessionId, stored);
   }
 
   /** A connection newer than `stale`: refreshed here, by another caller, or reconnected by the user. */
   refresh(sessionId: string, stale: OAuthConnection): Promise<Connection> {
     const key = keyOf(sessionId, stale.product);
     // Never send a refresh token that this process already knows to be replaced.
-    const held = this.unsaved.get(key);
-    if (held !== undefined && held.from === stale.version) return Promise.resolve(held.next);
+    const held = this.unsaved.current(sessionId, stale);
+    if (held !== stale) return Promise.resolve(held);
     let flight = this.flights.get(key);
     if (flight === undefined) {
       flight = this.refreshOnce(sessionId, stale).finally(() => this.flights.delete(key));
@@ -125,10 +115,7 @@ export class TokenRefresher {
   /** Stops the background attempts, and tries once more to store tokens that only this process holds. */
   async close(): Promise<void> {
     this.refreshRetries.cancelAll();
-    this.writeRetries.cancelAll();
-    await Promise.allSettled(
-      [...this.unsaved.values()].map((held) => this.store.putConnection(held.sessionId, held.next, { expectedVersion: held.from })),
-    );
+    await this.unsaved.close();
   }
 
   private async newerThan(sessionId: string, stale: OAuthConnection): Promise<Connection | undefined> {
@@ -136,14 +123,8 @@ export class TokenRefresher {
     if (session === undefined) throw invalidSession();
     const stored = session.connections[stale.product];
     if (stored === undefined) throw reauthRequired(stale);
-    const current = this.current(sessionId, stored);
+    const current = this.unsaved.current(sessionId, stored);
     return current.version === stale.version ? undefined : current;
-  }
-
-  /** The version the store holds for `stale`: its own, or the one it still has while `stale` lives in memory. */
-  private storedVersion(key: string, stale: OAuthConnection): string {
-    const held = this.unsaved.get(key);
-    return held !== undefined && held.next.version === stale.version ? held.from : stale.version;
   }
 
   private async refreshNow(sessionId: string, stale: OAuthConnection): Promise<Connection> {
@@ -183,17 +164,16 @@ export class TokenRefresher {
       scopes: granted.scopes.length > 0 ? granted.scopes : stale.scopes,
       version: this.tokens.id(),
     };
-    const expectedVersion = this.storedVersion(key, stale);
+    const expectedVersion = this.unsaved.storedVersion(sessionId, stale);
     let written: boolean;
     try {
       written = await this.store.putConnection(sessionId, next, { expectedVersion });
     } catch {
       // Atlassian has rotated: these tokens are now the only valid ones. Use them, and keep trying to store them.
-      this.keepUnsaved(key, { sessionId, from: expectedVersion, next });
+      this.unsaved.keep(sessionId, expectedVersion, next);
       return next;
     }
-    this.unsaved.delete(key);
-    this.writeRetries.cancel(key);
+    this.unsaved.forget(sessionId, product);
     if (written) {
       this.logger.info({ product }, 'access token refreshed');
       return next;
@@ -231,34 +211,12 @@ export class TokenRefresher {
     );
   }
 
-  /** Holds tokens the store did not take, for this process to use, and retries the write in the background. */
-  private keepUnsaved(key: string, held: Unsaved): void {
-    const product = held.next.product;
-    this.unsaved.set(key, held);
-    this.logger.warn({ product }, 'refreshed tokens could not be stored; kept in memory while the write is retried');
-    this.writeRetries.start(
-      key,
-      async () => {
-        const current = this.unsaved.get(key);
-        if (current === undefined) return true;
-        const written = await this.store.putConnection(current.sessionId, current.next, { expectedVersion: current.from });
-        if (this.unsaved.get(key) === current) this.unsaved.delete(key);
-        this.logger.info({ product }, written ? 'refreshed tokens stored after a store failure' : 'refreshed tokens not stored: the connection changed meanwhile');
-        return true;
-      },
-      () => this.logger.error({ product }, 'refreshed tokens still not stored after the background attempts; kept in this process only'),
-    );
-  }
-
   /** Forgets dead credentials — unless the user reconnected meanwhile, in which case that connection is the answer. */
   private async drop(sessionId: string, stale: OAuthConnection, reason: string): Promise<Connection> {
-    const key = keyOf(sessionId, stale.product);
-    const expectedVersion = this.storedVersion(key, stale);
-    this.lostAnswers.delete(key);
-    if (this.unsaved.get(key)?.next.version === stale.version) {
-      this.unsaved.delete(key);
-      this.writeRetries.cancel(key);
-    }
+    const expectedVersion = this.unsaved.storedVersion(sessionId, stale);
+    this.lostAnswers.delete(keyOf(sessionId, stale.product));
+    // Whether held here or stored, these credentials are dead.
+    if (expectedVersion !== stale.version) this.unsaved.forget(sessionId, stale.product);
     if (!(await this.store.removeConnection(sessionId, stale.product, { expectedVersion }))) {
       const newer = await this.newerThan(sessionId, stale);
       if (newer !== undefined) return newer;
