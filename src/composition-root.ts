@@ -82,6 +82,7 @@ const refreshSettings = (config: Config) => ({
   lockTtlMs: config.atlassian.timeoutMs + 5_000,
   waitTimeoutMs: config.atlassian.timeoutMs + 5_000,
   pollIntervalMs: 50,
+  retryDelaysMs: config.oauthRefreshRetryDelaysMs,
 });
 
 export interface Overrides {
@@ -173,10 +174,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
   );
   single<JiraGateway>(TOKENS.jiraGateway, (r) =>
-    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency),
+    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency, config.atlassian.maxItems),
   );
   single<ConfluenceGateway>(TOKENS.confluenceGateway, (r) =>
-    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)),
+    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.maxItems),
   );
 
   single<SiteDirectory>(TOKENS.siteDirectory, (r) => new HttpSiteDirectory(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));
@@ -279,6 +280,8 @@ export async function openContainer(c: DependencyContainer): Promise<void> {
 
 /** Releases what the container opened (sockets, connections). */
 export async function closeContainer(c: DependencyContainer): Promise<void> {
+  // Before Redis closes: the refresher may hold rotated tokens that the store has not taken yet.
+  await c.resolve<TokenRefresher>(TOKENS.tokenRefresher).close();
   c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
   await c.resolve<OtelTracing | null>(TOKENS.tracing)?.shutdown().catch(() => undefined);
   const redis = c.resolve<Redis | null>(TOKENS.redis);

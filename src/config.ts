@@ -73,6 +73,15 @@ const schema = z.object({
   UPSTREAM_RETRY_BASE_MS: positiveInt(250),
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  UPSTREAM_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  OAUTH_REFRESH_RETRY_DELAYS_MS: z
+    .string()
+    .trim()
+    .default('5000,15000,40000')
+    .transform((value) => value.split(',').map((part) => Number(part.trim())))
+    .refine((delays) => delays.length <= 10 && delays.every((delay) => Number.isInteger(delay) && delay > 0), 'must be 1 to 10 positive integers separated by commas')
+    // Atlassian honours a rotated refresh token for 10 minutes; every attempt must be sent well inside that.
+    .refine((delays) => delays.reduce((sum, delay) => sum + delay, 0) <= 300_000, 'must add up to at most 300000 (half of Atlassian\'s 10-minute reuse leeway)'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
@@ -110,9 +119,13 @@ export interface Config {
     readonly maxRetryWaitMs: number;
     readonly retryBaseMs: number;
     readonly concurrency: number;
+    /** Items one listing may hold; a page claiming a larger total is refused before more is fetched. */
+    readonly maxItems: number;
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
+  /** Waits before each background attempt of a refresh that lost its answer, or of storing refreshed tokens. */
+  readonly oauthRefreshRetryDelaysMs: readonly number[];
   readonly sessionTtlSeconds: number;
   readonly sessionStore:
     | { readonly kind: 'memory' }
@@ -182,8 +195,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxRetryWaitMs: e.UPSTREAM_MAX_RETRY_WAIT_MS,
       retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
       concurrency: e.UPSTREAM_CONCURRENCY,
+      maxItems: e.UPSTREAM_MAX_ITEMS,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
+    oauthRefreshRetryDelaysMs: e.OAUTH_REFRESH_RETRY_DELAYS_MS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionStore:

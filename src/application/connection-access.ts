@@ -27,7 +27,9 @@ export class ConnectionAccess {
     call: (credentials: AtlassianCredentials, connection: Connection) => Promise<T>,
   ): Promise<T> {
     const session = await loadSession(this.store, sessionToken);
-    let connection = requireConnection(session, product);
+    // Tokens refreshed here that the store has not taken yet replace the stored ones (their refresh token is the
+    // only valid one).
+    let connection = this.refresher.current(session.id, requireConnection(session, product));
     if (connection.method === 'oauth' && connection.accessTokenExpiresAt - this.clock.now() < REFRESH_MARGIN_MS) {
       connection = await this.refresher.refresh(session.id, connection);
     }

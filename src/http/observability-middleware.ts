@@ -4,7 +4,8 @@ import type { Logger } from '../application/ports/logger.js';
 import type { Metrics } from '../application/ports/metrics.js';
 import { logScope } from '../logger.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Short, and of an alphabet that cannot break a log line, a header or a log query. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Outermost: gives the request an id (the caller's X-Request-Id when it is a sane token, a new UUID otherwise),

@@ -178,3 +178,29 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.frontendOrigins)).to.equal(true);
   });
 });
+
+describe('loadConfig: upstream bounds', () => {
+  it('UPSTREAM_MAX_ITEMS defaults to 100000 and reads a value', () => {
+    expect(loadConfig({}).atlassian.maxItems).to.equal(100_000);
+    expect(loadConfig({ UPSTREAM_MAX_ITEMS: '500' }).atlassian.maxItems).to.equal(500);
+  });
+
+  for (const value of ['0', '-1', '1.5', '1e12', 'many']) {
+    it(`refuses UPSTREAM_MAX_ITEMS=${value}`, () => {
+      expect(() => loadConfig({ UPSTREAM_MAX_ITEMS: value })).to.throw(ConfigError).with.property('message').that.includes('UPSTREAM_MAX_ITEMS');
+    });
+  }
+});
+
+describe('loadConfig: background refresh attempts', () => {
+  it('OAUTH_REFRESH_RETRY_DELAYS_MS defaults to 5000,15000,40000 and reads a list', () => {
+    expect(loadConfig({}).oauthRefreshRetryDelaysMs).to.deep.equal([5_000, 15_000, 40_000]);
+    expect(loadConfig({ OAUTH_REFRESH_RETRY_DELAYS_MS: '100, 200' }).oauthRefreshRetryDelaysMs).to.deep.equal([100, 200]);
+  });
+
+  for (const value of ['0', '-5', '1.5', 'soon', '100,,200', '200000,200000', Array(11).fill('1').join(',')]) {
+    it(`refuses OAUTH_REFRESH_RETRY_DELAYS_MS=${value.slice(0, 30)} (not 1-10 positive integers, or past half the reuse leeway)`, () => {
+      expect(() => loadConfig({ OAUTH_REFRESH_RETRY_DELAYS_MS: value })).to.throw(ConfigError).with.property('message').that.includes('OAUTH_REFRESH_RETRY_DELAYS_MS');
+    });
+  }
+});

@@ -1,3 +1,4 @@
+import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 
 export interface OAuthTokens {
@@ -16,9 +17,17 @@ export interface AccessibleResource {
 }
 
 /**
+ * The token endpoint gave no answer (a timeout, a connection broken before the answer): Atlassian may or may not
+ * have acted on the request. For a refresh that matters, because it may have rotated the refresh token, and the
+ * old one then works only for Atlassian's reuse leeway. The code is `upstream_timeout` or `upstream_error`.
+ */
+export class TokenAnswerLostError extends AppError {}
+
+/**
  * Atlassian's OAuth 2.0 (3LO) authorization server and its accessible-resources endpoint.
  * Failures are AppErrors: `oauth_not_configured`, `invalid_grant` (Atlassian refused the code or refresh token),
- * `upstream_error`, `upstream_timeout`, `rate_limited`.
+ * `upstream_error`, `upstream_timeout`, `rate_limited`; a token request without an answer is a
+ * TokenAnswerLostError.
  */
 export interface AtlassianOAuthGateway {
   isConfigured(product: Product): boolean;

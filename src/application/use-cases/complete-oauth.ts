@@ -25,6 +25,20 @@ export interface CompleteOAuthOutput {
   readonly sites: readonly Required<ConnectedSite>[];
 }
 
+/**
+ * RFC 6749 §4.1.2.1's error codes: the only `error` values shown back. The callback URL can be crafted by anyone,
+ * so any other word (`call_support_at_evil_example`) would put an attacker's text in the service's answer.
+ */
+const OAUTH_ERRORS: ReadonlySet<string> = new Set([
+  'access_denied',
+  'invalid_request',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+]);
+
 export class CompleteOAuth {
   constructor(
     private readonly store: SessionStore,
@@ -39,7 +53,7 @@ export class CompleteOAuth {
       const burnt = input.state ? await this.store.takePendingOAuth(stateIdOf(input.state)) : undefined;
       const product = input.product ?? burnt?.product;
       const what = product === undefined ? 'Atlassian' : PRODUCT_NAMES[product];
-      const reason = /^[a-z_]{1,64}$/.test(input.error) ? ` (${input.error})` : '';
+      const reason = OAUTH_ERRORS.has(input.error) ? ` (${input.error})` : '';
       throw new AppError('oauth_denied', `Access to ${what} was not granted on Atlassian's consent page${reason}.`);
     }
     if (!input.code || !input.state) {

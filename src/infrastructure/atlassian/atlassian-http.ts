@@ -3,7 +3,7 @@ import https from 'node:https';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import type { Logger } from '../../application/ports/logger.js';
 import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domain/errors.js';
-import { atlassianMessage } from './atlassian-errors.js';
+import { atlassianMessage, upstreamText } from './atlassian-errors.js';
 import { AttemptSignal } from './attempt-signal.js';
 import type { UpstreamSpan, UpstreamTracing } from '../observability/otel-tracing.js';
 import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
@@ -228,7 +228,7 @@ export function failure(response: UpstreamResponse, { userCredentials = true }: 
  * but their scopes do not allow this call. Refreshing or retrying cannot change that.
  */
 export function isScopeMismatch(response: UpstreamResponse): boolean {
-  return response.status === 401 && /scope does not match/i.test(atlassianMessage(response.body) ?? '');
+  return response.status === 401 && /scope does not match/i.test(upstreamText(response.body) ?? '');
 }
 
 function parseBody(text: string, contentType: string | null): unknown {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccessibleResource, AtlassianOAuthGateway, OAuthTokens } from '../../application/ports/atlassian-oauth-gateway.js';
+import { TokenAnswerLostError, type AccessibleResource, type AtlassianOAuthGateway, type OAuthTokens } from '../../application/ports/atlassian-oauth-gateway.js';
 import { AppError } from '../../domain/errors.js';
 import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
 import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
@@ -90,7 +90,13 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
   }
 
   private async grant(product: Product, body: Record<string, string>): Promise<OAuthTokens> {
-    const response = await this.http.postJson(`${this.authUrl}/oauth/token`, body, { product: 'oauth' });
+    let response: UpstreamResponse;
+    try {
+      response = await this.http.postJson(`${this.authUrl}/oauth/token`, body, { product: 'oauth' });
+    } catch (error) {
+      // postJson throws only when no answer came: whether Atlassian acted on the grant is unknown.
+      throw error instanceof AppError ? new TokenAnswerLostError(error.code, error.message) : error;
+    }
     if (response.status !== 200) throw grantFailure(product, response);
     const parsed = tokenSchema.safeParse(response.body);
     if (!parsed.success) throw new AppError('upstream_error', "Atlassian's token endpoint answered with an unexpected body.");

@@ -16,6 +16,8 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
   constructor(
     private readonly http: AtlassianHttp,
     private readonly urls: AtlassianUrls,
+    /** Spaces one listing may hold (UPSTREAM_MAX_ITEMS): a cursor chain that never ends stops here. */
+    private readonly maxItems = 100_000,
   ) {}
 
   verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
@@ -39,12 +41,15 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     const spaces = new Map<string, Space>();
     const seenQueries = new Set<string>();
     let query = `limit=${PAGE_SIZE}`;
+    let received = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
       const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, request);
       if (response.status !== 200) throw failure(response);
       const page = record(response.body);
       const results = page?.['results'];
       if (page === undefined || !Array.isArray(results)) throw unexpected();
+      received += results.length;
+      if (received > this.maxItems) throw tooMany();
       for (const value of results) {
         const space = toSpace(value, siteUrl);
         if (space !== undefined && !spaces.has(space.id)) spaces.set(space.id, space);
@@ -57,7 +62,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
       if (seenQueries.has(query)) return [...spaces.values()];
       seenQueries.add(query);
     }
-    throw new AppError('upstream_error', 'Confluence kept returning pages of spaces; the listing was stopped.');
+    throw tooMany();
   }
 }
 
@@ -105,6 +110,10 @@ function toSpace(value: unknown, siteUrl: string): Space | undefined {
     status: text(space['status']),
     url: webui?.startsWith('/') ? `${siteUrl}/wiki${webui}` : undefined,
   });
+}
+
+function tooMany(): AppError {
+  return new AppError('upstream_error', 'Confluence returned more spaces than this service lists, or kept returning pages; the listing was stopped.');
 }
 
 function unexpected(): AppError {

@@ -5,7 +5,7 @@ import type { Project } from '../../domain/listing.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
 import { fetchAllPages, TooManyPagesError, type OffsetPage } from './offset-pager.js';
-import { count, defined, id, record, text } from './json-fields.js';
+import { count, defined, httpsUrl, id, record, text } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
 
 /** Jira treats larger values as 100, and may cap a page lower still: paging follows what comes back. */
@@ -19,6 +19,8 @@ export class HttpJiraGateway implements JiraGateway {
     private readonly urls: AtlassianUrls,
     /** Pages fetched at once by one listing, after the first. */
     private readonly concurrency: number,
+    /** Projects one listing may hold (UPSTREAM_MAX_ITEMS); a larger claimed total is refused before paging. */
+    private readonly maxItems = 100_000,
   ) {}
 
   verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
@@ -45,9 +47,16 @@ export class HttpJiraGateway implements JiraGateway {
     };
     let values;
     try {
-      values = await fetchAllPages(fetchPage, { pageSize: PAGE_SIZE, concurrency: this.concurrency, maxPages: MAX_PAGES });
+      values = await fetchAllPages(fetchPage, {
+        pageSize: PAGE_SIZE,
+        concurrency: this.concurrency,
+        maxPages: MAX_PAGES,
+        maxItems: this.maxItems,
+      });
     } catch (error) {
-      if (error instanceof TooManyPagesError) throw new AppError('upstream_error', 'Jira kept returning pages of projects; the listing was stopped.');
+      if (error instanceof TooManyPagesError) {
+        throw new AppError('upstream_error', 'Jira reported more projects than this service lists, or kept returning pages; the listing was stopped.');
+      }
       throw error;
     }
     // Projects created or deleted during the listing shift offsets: the same project may come twice.
@@ -89,7 +98,7 @@ function toProject(value: unknown, siteUrl: string): Project | undefined {
     name: text(project['name']) || key,
     type: text(project['projectTypeKey']),
     style: text(project['style']),
-    avatar_url: text(record(project['avatarUrls'])?.['48x48']),
+    avatar_url: httpsUrl(record(project['avatarUrls'])?.['48x48']),
     url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
   });
 }

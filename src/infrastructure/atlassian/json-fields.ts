@@ -16,6 +16,27 @@ export function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+/** Longer than any avatar or site link Atlassian serves; a longer one is no link a browser should load. */
+const MAX_URL_LENGTH = 2048;
+
+/**
+ * A URL the service passes on for a browser to load (an avatar): only `https:`, with a host, without userinfo,
+ * whitespace or control characters, and of sane length. Anything else answers undefined and the field is left out:
+ * a `javascript:`, `data:` or `http:` value from a hostile or broken answer must never reach a frontend's `<img>`.
+ */
+export function httpsUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > MAX_URL_LENGTH || !/^https:\/\//i.test(value)) return undefined;
+  // The URL parser silently drops tabs and newlines, so they are refused before it sees them.
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '' ? value : undefined;
+}
+
 /** Atlassian ids are strings in the spec, but numbers have been seen; both become strings. */
 export function id(value: unknown): string | undefined {
   if (typeof value === 'string' && value !== '') return value;

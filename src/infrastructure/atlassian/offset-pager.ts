@@ -11,8 +11,11 @@ export interface PagerSettings {
   readonly concurrency: number;
   /** A bound on requests, in case a server never says "last". */
   readonly maxPages: number;
+  /** A bound on items, checked against the server's `total` before anything is allocated or requested for it. */
+  readonly maxItems?: number;
 }
 
+/** The listing is larger than the bounds allow, or claims to be: the caller answers an upstream error. */
 export class TooManyPagesError extends Error {}
 
 /**
@@ -28,10 +31,15 @@ export async function fetchAllPages<T>(
   fetchPage: (startAt: number, maxResults: number) => Promise<OffsetPage<T>>,
   settings: PagerSettings,
 ): Promise<T[]> {
+  const maxItems = settings.maxItems ?? Infinity;
   let requests = 0;
-  const fetchCounted = (startAt: number, maxResults: number): Promise<OffsetPage<T>> => {
+  let received = 0;
+  const fetchCounted = async (startAt: number, maxResults: number): Promise<OffsetPage<T>> => {
     if (++requests > settings.maxPages) throw new TooManyPagesError(`more than ${settings.maxPages} pages`);
-    return fetchPage(startAt, maxResults);
+    const page = await fetchPage(startAt, maxResults);
+    received += page.values.length;
+    if (received > maxItems) throw new TooManyPagesError(`more than ${maxItems} items`);
+    return page;
   };
 
   /** Sequential pages from `startAt` until the listing ends or `until` is reached. */
@@ -53,9 +61,14 @@ export async function fetchAllPages<T>(
   if (isLastPage(first, step)) return [...first.values];
   if (first.total === undefined) return [...first.values, ...(await sequential(step, step)).items];
 
+  // `total` is the server's word, so it is checked by arithmetic before it sizes anything: a first page claiming
+  // 1e12 items once built an array of 1e10 offsets here, stalling the event loop and then exhausting the heap.
+  const total = first.total;
+  if (!Number.isSafeInteger(total) || total < 0) throw new TooManyPagesError('a page count that is not a count');
+  if (total > maxItems) throw new TooManyPagesError(`a total of more than ${maxItems} items`);
+  if (Math.ceil(total / step) > settings.maxPages) throw new TooManyPagesError(`more than ${settings.maxPages} pages`);
   const starts: number[] = [];
-  for (let start = step; start < first.total; start += step) starts.push(start);
-  if (starts.length + 1 > settings.maxPages) throw new TooManyPagesError(`more than ${settings.maxPages} pages`);
+  for (let start = step; start < total; start += step) starts.push(start);
   const pages = await mapLimit(starts, settings.concurrency, (start) => fetchCounted(start, step));
 
   const items: T[] = [...first.values];

@@ -35,7 +35,7 @@ import {
   type Ctx,
 } from './util.js';
 
-interface ActiveFault { fault: FakeFault; remaining: number }
+interface ActiveFault { fault: FakeFault; remaining: number; hits: number }
 
 export class FakeAtlassian {
   private readonly state: FakeState;
@@ -139,7 +139,7 @@ export class FakeAtlassian {
   // faults and token manipulation
 
   injectFault(f: FakeFault): void {
-    this.faults.push({ fault: f, remaining: f.times ?? 1 });
+    this.faults.push({ fault: f, remaining: f.times ?? 1, hits: 0 });
   }
 
   clearFaults(): void {
@@ -240,7 +240,9 @@ export class FakeAtlassian {
           return;
         }
         if (f.hang === true) return;
-        if (f.status !== undefined) return this.sendFault(res, f, f.status);
+        const hit = active.hits++;
+        if (f.status !== undefined) return this.sendFault(res, f, f.status, hit);
+        if (f.loseAnswer !== undefined) this.loseAnswer(req, res, f.loseAnswer);
       }
       const ctx: Ctx = { req, res, method, url, path: url.pathname, query: url.searchParams, auth, body };
       this.route(ctx);
@@ -251,15 +253,25 @@ export class FakeAtlassian {
     }
   }
 
-  private sendFault(res: ServerResponse, f: FakeFault, status: number): void {
+  /** The handler still runs and changes the state; what it writes never leaves. */
+  private loseAnswer(req: IncomingMessage, res: ServerResponse, how: 'hang' | 'destroySocket'): void {
+    res.writeHead = (() => res) as unknown as ServerResponse['writeHead'];
+    res.end = (() => {
+      if (how === 'destroySocket') req.socket.destroy();
+      return res;
+    }) as unknown as ServerResponse['end'];
+  }
+
+  private sendFault(res: ServerResponse, f: FakeFault, status: number, hit: number): void {
     const headers: Record<string, string> = { ...(f.headers ?? {}) };
+    const content = typeof f.body === 'function' ? f.body(hit) : f.body;
     const hasCt = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
     let body = '';
-    if (typeof f.body === 'string') {
-      body = f.body;
+    if (typeof content === 'string') {
+      body = content;
       if (!hasCt) headers['Content-Type'] = 'text/plain;charset=UTF-8';
-    } else if (f.body !== undefined) {
-      body = JSON.stringify(f.body);
+    } else if (content !== undefined) {
+      body = JSON.stringify(content);
       if (!hasCt) headers['Content-Type'] = 'application/json;charset=UTF-8';
     } else if (!hasCt) {
       headers['Content-Type'] = 'text/plain;charset=UTF-8';

@@ -88,8 +88,12 @@ export interface FakeFault {
   /** How many matching requests this fault answers (default 1). */
   times?: number;
   status?: number;
-  /** Object → JSON body; string → text/plain unless `headers` sets a Content-Type. */
-  body?: string | object;
+  /**
+   * Object → JSON body; string → text/plain unless `headers` sets a Content-Type. A function is called with the
+   * number of matching requests this fault answered before (0, 1, …), for answers that change each time (a
+   * cursor chain that never ends).
+   */
+  body?: string | object | ((hit: number) => string | object);
   headers?: Record<string, string>;
   /** Delay before answering. With no status/hang/destroySocket the request is then handled normally. */
   delayMs?: number;
@@ -97,6 +101,12 @@ export interface FakeFault {
   hang?: boolean;
   /** Reset the connection without answering. */
   destroySocket?: boolean;
+  /**
+   * Handle the request as usual — a refresh rotates the refresh token, a code is consumed — and then lose the
+   * answer: `hang` never sends it, `destroySocket` resets the connection instead. Atlassian acted, the client
+   * cannot know.
+   */
+  loseAnswer?: 'hang' | 'destroySocket';
 }
 
 export interface FakeAtlassianOptions {

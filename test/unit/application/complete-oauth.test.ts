@@ -76,6 +76,16 @@ describe('CompleteOAuth', () => {
       await expectAppError(sut.execute({ product: 'jira', state, code: 'code-1' }), 'invalid_state');
     });
 
+    it("names a standard OAuth error in the message, but never another word taken from the callback URL", async () => {
+      const { sut } = makeSut();
+
+      const denied = await expectAppError(sut.execute({ product: 'jira', error: 'access_denied' }), 'oauth_denied');
+      const crafted = await expectAppError(sut.execute({ product: 'jira', error: 'call_support_at_evil_example' }), 'oauth_denied');
+
+      expect(denied.message).to.include('(access_denied)');
+      expect(crafted.message).not.to.include('evil');
+    });
+
     it('answers oauth_denied without a state too', async () => {
       const { sut } = makeSut();
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { ErrorCode } from '../../../src/domain/errors.js';
+import { TokenAnswerLostError } from '../../../src/application/ports/atlassian-oauth-gateway.js';
+import { AppError, type ErrorCode } from '../../../src/domain/errors.js';
 import type { UpstreamResponse } from '../../../src/infrastructure/atlassian/atlassian-http.js';
 import { AtlassianUrls } from '../../../src/infrastructure/atlassian/atlassian-urls.js';
 import { HttpAtlassianOAuthGateway } from '../../../src/infrastructure/atlassian/http-atlassian-oauth-gateway.js';
@@ -76,5 +77,25 @@ describe('HttpAtlassianOAuthGateway: token-endpoint failures', () => {
       const caught = await makeSut(row.answer).sut.refresh('jira', 'refresh-1').catch((error: unknown) => error);
       expect((caught as { code?: string }).code, row.what).not.to.equal('upstream_unauthorized');
     }
+  });
+
+  for (const code of ['upstream_timeout', 'upstream_error'] as const) {
+    it(`no answer at all (${code} from AtlassianHttp) → TokenAnswerLostError with that code: Atlassian may have rotated`, async () => {
+      const http = new ScriptedAtlassianHttp(() => {
+        throw new AppError(code, 'no answer');
+      });
+      const sut = new HttpAtlassianOAuthGateway(http, new AtlassianUrls('https://api.atlassian.com', 'https://{site}'), 'https://auth.atlassian.com', { jira: CLIENT });
+
+      const caught = await sut.refresh('jira', 'refresh-1').catch((error: unknown) => error);
+
+      expect(caught).to.be.instanceOf(TokenAnswerLostError);
+      expect((caught as AppError).code).to.equal(code);
+    });
+  }
+
+  it('an answer, even a 5xx, is not a lost answer', async () => {
+    const caught = await makeSut(upstream(500, 'boom')).sut.refresh('jira', 'refresh-1').catch((error: unknown) => error);
+    expect(caught).to.be.instanceOf(AppError);
+    expect(caught).not.to.be.instanceOf(TokenAnswerLostError);
   });
 });

@@ -247,6 +247,59 @@ describe('fetchAllPages', () => {
     const server = fakeServer(range(250), { cap: 50 });
     expect(await fetchAllPages(server.fetchPage, { ...SETTINGS, maxPages: 5 })).to.deep.equal(range(250));
   });
+
+  describe('a hostile or broken total', () => {
+    /** A first page of 50 items that claims `total`, and is not the last. */
+    const claiming = (total: number) => {
+      let calls = 0;
+      const fetchPage = async (startAt: number): Promise<OffsetPage<number>> => {
+        calls++;
+        return { values: range(50, startAt), total, isLast: false };
+      };
+      return { fetchPage, calls: () => calls };
+    };
+
+    it('throws TooManyPagesError after the first request for total 1e12, without sizing anything by it', async () => {
+      const server = claiming(1e12);
+
+      // Before the fix this call built an array of 2e10 offsets: it did not return within the test's timeout.
+      const error = await rejectionOf(fetchAllPages(server.fetchPage, { ...SETTINGS, maxItems: 100_000 }));
+
+      expect(error).to.be.instanceOf(TooManyPagesError);
+      expect(server.calls()).to.equal(1);
+    });
+
+    it('throws TooManyPagesError after the first request for a total one above maxItems; maxItems itself is allowed', async () => {
+      const over = claiming(1_001);
+      expect(await rejectionOf(fetchAllPages(over.fetchPage, { ...SETTINGS, maxItems: 1_000 }))).to.be.instanceOf(TooManyPagesError);
+      expect(over.calls()).to.equal(1);
+
+      const server = fakeServer(range(1_000), { cap: 50 });
+      expect(await fetchAllPages(server.fetchPage, { ...SETTINGS, maxItems: 1_000 })).to.deep.equal(range(1_000));
+    });
+
+    for (const total of [Infinity, 1e300, -1, 1.5, Number.NaN, 2 ** 53]) {
+      it(`throws TooManyPagesError after one request for total ${total} (not a non-negative safe integer)`, async () => {
+        const server = claiming(total);
+
+        expect(await rejectionOf(fetchAllPages(server.fetchPage, SETTINGS))).to.be.instanceOf(TooManyPagesError);
+        expect(server.calls()).to.equal(1);
+      });
+    }
+
+    it('stops a listing without total at maxItems items, though the server never says "last"', async () => {
+      let calls = 0;
+      const endless = async (startAt: number): Promise<OffsetPage<number>> => {
+        calls++;
+        return { values: range(10, startAt), isLast: false };
+      };
+
+      const error = await rejectionOf(fetchAllPages(endless, { ...SETTINGS, maxItems: 95 }));
+
+      expect(error).to.be.instanceOf(TooManyPagesError);
+      expect(calls).to.equal(10);
+    });
+  });
 });
 
 describe('mapLimit', () => {
