@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
+import type { Overrides } from '../../src/composition-root.js';
 import { startService, type RunningService } from './start-service.js';
 
 export const ACME = 'acme.atlassian.net';
@@ -23,11 +24,13 @@ export interface Harness {
 
 /**
  * A fake Atlassian with two sites (acme: 120 projects, 60 spaces; beta: 3 and 2) and a user who can reach both,
- * plus the real service configured against it. `env` overrides or adds service variables.
+ * plus the real service configured against it. `env` overrides or adds service variables; `overrides` replaces
+ * the service's clock or token generator (a test moves the clock instead of sleeping for an expiry).
  */
 export async function startHarness(
   env: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},
   fakeOptions: FakeAtlassianOptions = {},
+  overrides: Overrides = {},
 ): Promise<Harness> {
   const fake = new FakeAtlassian(fakeOptions);
   await fake.start();
@@ -40,7 +43,7 @@ export async function startHarness(
   const service = await startService((baseUrl) => {
     used = { ...serviceEnv(fake, baseUrl), ...(typeof env === 'function' ? env(baseUrl) : env) };
     return used;
-  });
+  }, overrides);
   // Register at Atlassian exactly the callback URLs the service was configured with.
   for (const product of ['jira', 'confluence'] as const) {
     const redirectUri = used[`${product.toUpperCase()}_OAUTH_REDIRECT_URI`];
