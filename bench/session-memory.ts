@@ -39,7 +39,10 @@ async function memory(): Promise<{ bytesPerSession: number; overheadPerSession: 
   gc!();
   const before = process.memoryUsage().heapUsed;
   // Each connection is built here and dropped after the put: the store keeps its own copy, which is what counts.
-  for (const id of ids) await store.putConnection(id, connection());
+  for (const id of ids) {
+    await store.create(id);
+    await store.putConnection(id, connection());
+  }
   gc!();
   const after = process.memoryUsage().heapUsed;
   // `ids` are alive in both measurements, so the key strings are not counted (they are the same objects).
@@ -59,7 +62,11 @@ async function redis(): Promise<{ bytesPerSession: number; overheadPerSession: n
   const prefix = `bench:${process.pid}:`;
   const store = new RedisSessionStore(client, new SessionCipher([randomBytes(32).toString('base64')]), new SystemClock(), { ttlSeconds: 600, keyPrefix: prefix });
   const ids = Array.from({ length: SESSIONS }, () => sessionIdOf(text(43)));
-  for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map((id) => store.putConnection(id, connection())));
+  const connect = async (id: string) => {
+    await store.create(id);
+    await store.putConnection(id, connection());
+  };
+  for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map(connect));
   const pipeline = client.pipeline();
   for (const id of ids) pipeline.memory('USAGE', `${prefix}session:${id}`);
   const sizes = ((await pipeline.exec()) ?? []).map(([, size]) => Number(size));

@@ -77,6 +77,12 @@ export const TOKENS = {
   tracing: Symbol('OtelTracing'),
 } as const;
 
+/**
+ * A session without a connection exists only for an OAuth flow: it lives as long as the flow's state plus the
+ * window in which a callback that took the state may still be completing.
+ */
+const emptySessionTtlSeconds = (config: Config) => config.oauthStateTtlSeconds + config.oauthCompletionTtlSeconds;
+
 /** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
 const refreshSettings = (config: Config) => ({
   lockTtlMs: config.atlassian.timeoutMs + 5_000,
@@ -132,7 +138,14 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   });
   if (store.kind === 'redis') {
     single(TOKENS.redis, () => {
-      const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+      // commandTimeout bounds every command, also one sent to a Redis that accepts it and never answers (paused,
+      // overloaded); maxRetriesPerRequest bounds the ones queued while disconnected.
+      const redis = new Redis(store.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 2,
+        connectTimeout: 5_000,
+        commandTimeout: store.commandTimeoutMs,
+      });
       // ioredis reconnects by itself; without a listener each failed attempt is printed as an unhandled error.
       redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
       return redis;
@@ -141,12 +154,20 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       new RedisSessionStore(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
         ttlSeconds: config.sessionTtlSeconds,
         keyPrefix: store.keyPrefix,
+        emptyTtlSeconds: emptySessionTtlSeconds(config),
+        maxAgeSeconds: config.sessionMaxAgeSeconds,
       }),
     );
     single<Lock>(TOKENS.lock, (r) => new RedisLock(r.resolve(TOKENS.redis), store.keyPrefix));
   } else {
     c.register(TOKENS.redis, { useFactory: () => null });
-    single<SessionStore>(TOKENS.sessionStore, (r) => new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds));
+    single<SessionStore>(TOKENS.sessionStore, (r) =>
+      new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds, {
+        emptyTtlSeconds: emptySessionTtlSeconds(config),
+        maxAgeSeconds: config.sessionMaxAgeSeconds,
+        maxSessions: store.maxSessions,
+      }),
+    );
     single<Lock>(TOKENS.lock, (r) => new InMemoryLock(r.resolve(TOKENS.clock)));
   }
 

@@ -57,8 +57,11 @@ const schema = z.object({
     'must be an Atlassian Cloud site such as acme or acme.atlassian.net',
   ),
   OAUTH_STATE_TTL_SECONDS: positiveInt(600),
+  OAUTH_COMPLETION_TTL_SECONDS: positiveInt(120),
   OAUTH_RETURN_URL: optionalHttpUrl,
   SESSION_TTL_SECONDS: positiveInt(86_400),
+  SESSION_MAX_AGE_SECONDS: positiveInt(2_592_000),
+  MEMORY_STORE_MAX_SESSIONS: positiveInt(100_000),
   SESSION_STORE: z.enum(['memory', 'redis']).default('memory'),
   REDIS_URL: z
     .string()
@@ -66,6 +69,7 @@ const schema = z.object({
     .default('redis://127.0.0.1:6379')
     .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:'),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt(1_000),
   SESSION_ENCRYPTION_KEY: optionalText,
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
@@ -123,13 +127,24 @@ export interface Config {
     readonly maxItems: number;
   };
   readonly oauthStateTtlSeconds: number;
+  /** How long after its state expires a started flow may still be completing (code exchange, site lookup). */
+  readonly oauthCompletionTtlSeconds: number;
   readonly oauthReturnUrl?: string;
   /** Waits before each background attempt of a refresh that lost its answer, or of storing refreshed tokens. */
   readonly oauthRefreshRetryDelaysMs: readonly number[];
   readonly sessionTtlSeconds: number;
+  /** Absolute lifetime of a session from its creation, however active. */
+  readonly sessionMaxAgeSeconds: number;
   readonly sessionStore:
-    | { readonly kind: 'memory' }
-    | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string; readonly encryptionKeys: readonly string[] };
+    | { readonly kind: 'memory'; readonly maxSessions: number }
+    | {
+        readonly kind: 'redis';
+        readonly url: string;
+        readonly keyPrefix: string;
+        readonly encryptionKeys: readonly string[];
+        /** Bound on one Redis command, so a stalled Redis answers 503 instead of hanging requests. */
+        readonly commandTimeoutMs: number;
+      };
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
   /** How long the instance keeps serving after SIGTERM with readiness at 503, before it stops accepting. */
@@ -199,12 +214,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     oauthRefreshRetryDelaysMs: e.OAUTH_REFRESH_RETRY_DELAYS_MS,
+    oauthCompletionTtlSeconds: e.OAUTH_COMPLETION_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     sessionStore:
       e.SESSION_STORE === 'redis'
-        ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys }
-        : { kind: 'memory' },
+        ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+        : { kind: 'memory', maxSessions: e.MEMORY_STORE_MAX_SESSIONS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,

@@ -42,8 +42,13 @@ export interface Session {
   /** Hash of the session token (see session-token.ts); the token itself is never stored as a key. */
   readonly id: string;
   readonly createdAt: number;
-  /** Epoch milliseconds of the idle expiry as last extended by the store. */
+  /**
+   * Epoch milliseconds at which the store forgets the session unless it is used (or connected) again: the idle
+   * expiry, or the short expiry of a session without a connection, and never later than `endsAt`.
+   */
   readonly expiresAt: number;
+  /** Epoch milliseconds of the absolute end (`createdAt` + the maximum age): no use extends a session past it. */
+  readonly endsAt: number;
   readonly connections: Readonly<Partial<Record<Product, Connection>>>;
 }
 

@@ -91,7 +91,14 @@ const ProductStatus = z
 export const SessionResponse = z
   .object({
     created_at: z.string(),
-    expires_at: z.string().openapi({ description: 'Idle expiry; every successful use of the session extends it.' }),
+    expires_at: z.string().openapi({
+      description:
+        'When the session ends unless used again: its idle expiry (every use of a session with a connection extends it; ' +
+        'a session without one is not extended) or ends_at, whichever is earlier.',
+    }),
+    ends_at: z
+      .string()
+      .openapi({ description: 'Absolute end of the session (creation + SESSION_MAX_AGE_SECONDS): no use extends it past this.' }),
     products: z.object({ jira: ProductStatus, confluence: ProductStatus }),
   })
   .openapi('Session');

@@ -28,11 +28,12 @@ describe('RedisSessionStore (real Redis)', function () {
   // Real TTLs run on real time: one second keeps the expiry tests short.
   sessionStoreContract('RedisSessionStore', async () => {
     const clock = new SystemClock();
+    const limits = { ttlSeconds: 1, emptyTtlSeconds: 0.5, maxAgeSeconds: 2.5 };
     return {
-      store: new RedisSessionStore(client, new SessionCipher([key()]), clock, { ttlSeconds: 1, keyPrefix: prefix }),
+      store: new RedisSessionStore(client, new SessionCipher([key()]), clock, { ...limits, keyPrefix: prefix }),
       clock,
       advance: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
-      ttlSeconds: 1,
+      ...limits,
     };
   });
 
@@ -53,6 +54,7 @@ describe('RedisSessionStore (real Redis)', function () {
 
     it('keys sessions by the hash of the token, never the token', async () => {
       const token = randomBytes(32).toString('base64url');
+      await store().create(sessionIdOf(token));
       await store().putConnection(sessionIdOf(token), connection);
       const keys = await client.keys(`${prefix}*`);
       expect(keys.some((k) => k.includes(token))).to.equal(false);
@@ -61,6 +63,7 @@ describe('RedisSessionStore (real Redis)', function () {
 
     it('holds nothing readable without the key', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
       await store().putConnection(id, connection);
       const raw = JSON.stringify(await client.hgetall(`${prefix}session:${id}`));
       for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1']) expect(raw).not.to.include(secret);
@@ -68,6 +71,7 @@ describe('RedisSessionStore (real Redis)', function () {
 
     it('sets a TTL equal to the idle timeout and extends it on read', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
       await store().putConnection(id, connection);
       await client.pexpire(`${prefix}session:${id}`, 5_000);
       await store().get(id);
@@ -76,11 +80,12 @@ describe('RedisSessionStore (real Redis)', function () {
 
     it('rotation: reads under an older key, rewrites under the newest, so the old key can be retired', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
       await store().putConnection(id, connection);
       const newKey = key();
       const onlyNew = () => new RedisSessionStore(client, new SessionCipher([newKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       // Before any read under the new key ring, the record depends on the old key.
-      expect(await onlyNew().get(id)).to.equal(undefined);
+      expect(new SessionCipher([newKey]).isCurrent((await client.hget(`${prefix}session:${id}`, 'meta'))!)).to.equal(false);
 
       const rotated = new RedisSessionStore(client, new SessionCipher([newKey, secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       expect((await rotated.get(id))?.connections.jira).to.deep.equal(connection);
@@ -90,17 +95,73 @@ describe('RedisSessionStore (real Redis)', function () {
       expect(session?.connections.jira).to.deep.equal(connection);
     });
 
-    it('treats a record under an unknown key as no session', async () => {
+    it('treats a record under an unknown key as no session, and deletes it rather than failing every read', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
       await store().putConnection(id, connection);
       const stranger = new RedisSessionStore(client, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       expect(await stranger.get(id)).to.equal(undefined);
+      expect(await client.exists(`${prefix}session:${id}`)).to.equal(0);
+    });
+
+    it('deletes a corrupt record on read', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
+      await store().putConnection(id, connection);
+      await client.hset(`${prefix}session:${id}`, 'jira', 'v1.garbage');
+      expect(await store().get(id)).to.equal(undefined);
+      expect(await client.exists(`${prefix}session:${id}`)).to.equal(0);
+    });
+
+    it('a logout between a read and its key-rotation rewrite stays a logout: no key without TTL comes back', async () => {
+      const rotated = new RedisSessionStore(client, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      for (let run = 0; run < 50; run++) {
+        const id = sessionIdOf(randomBytes(32).toString('base64url'));
+        await store().create(id);
+        await store().putConnection(id, connection);
+        // One connection, so commands run in the order sent: the read, then the logout, then the rewrite.
+        await Promise.all([rotated.get(id), client.del(`${prefix}session:${id}`)]);
+        expect(await client.exists(`${prefix}session:${id}`), `run ${run}`).to.equal(0);
+        expect(await rotated.get(id), `run ${run}`).to.equal(undefined);
+      }
+    });
+
+    it('a key-rotation rewrite keeps the TTL', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(id);
+      await store().putConnection(id, connection);
+      const rotated = new RedisSessionStore(client, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      await rotated.get(id);
+      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(59_000, 60_000);
+    });
+
+    it('never sets a TTL past the absolute end, and reports that end', async () => {
+      const short = new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, maxAgeSeconds: 10, keyPrefix: prefix });
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      const created = await short.create(id);
+      await short.putConnection(id, connection);
+      const read = await short.get(id);
+      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(9_000, 10_000);
+      expect(read?.endsAt).to.equal(created.createdAt + 10_000);
+      expect(read?.expiresAt).to.be.at.most(read!.endsAt);
+    });
+
+    it('an empty session has the short TTL in Redis, and a read does not extend it', async () => {
+      const withEmpty = new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, emptyTtlSeconds: 5, keyPrefix: prefix });
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      await withEmpty.create(id);
+      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(4_000, 5_000);
+      await client.pexpire(`${prefix}session:${id}`, 2_000);
+      await withEmpty.get(id);
+      expect(await client.pttl(`${prefix}session:${id}`)).to.be.at.most(2_000);
     });
 
     it('rejects a record copied from another session', async () => {
       const a = sessionIdOf(randomBytes(32).toString('base64url'));
       const b = sessionIdOf(randomBytes(32).toString('base64url'));
+      await store().create(a);
       await store().putConnection(a, connection);
+      await store().create(b);
       await store().putConnection(b, { ...connection, accessToken: 'other' });
       const stolen = await client.hget(`${prefix}session:${a}`, 'jira');
       await client.hset(`${prefix}session:${b}`, 'jira', stolen!);

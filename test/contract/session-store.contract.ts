@@ -15,7 +15,12 @@ export interface SessionStoreFixture {
   /** The clock the store reads; the suite uses it to write absolute times such as PendingOAuth.expiresAt. */
   readonly clock: Clock;
   readonly advance: (ms: number) => Promise<void>;
+  /** Idle TTL of a session with a connection. */
   readonly ttlSeconds: number;
+  /** TTL of a session without one; shorter than `ttlSeconds` (the suite relies on 1.2 × it being shorter). */
+  readonly emptyTtlSeconds: number;
+  /** Absolute lifetime; a few idle TTLs, so the suite can outlive it by reading. */
+  readonly maxAgeSeconds: number;
   readonly cleanup?: () => Promise<void>;
 }
 
@@ -24,6 +29,8 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
     let fixture: SessionStoreFixture;
     let store: SessionStore;
     let ttlMs: number;
+    let emptyTtlMs: number;
+    let maxAgeMs: number;
     let ids = 0;
 
     /** A fresh session id shaped like the real ones (a hash of a token). */
@@ -60,6 +67,8 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
       fixture = await make();
       store = fixture.store;
       ttlMs = fixture.ttlSeconds * 1000;
+      emptyTtlMs = fixture.emptyTtlSeconds * 1000;
+      maxAgeMs = fixture.maxAgeSeconds * 1000;
     });
 
     afterEach(async () => {
@@ -80,8 +89,9 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
         expect(created).to.deep.include({ id, connections: {} });
         expect(created.createdAt).to.be.at.least(before - 1000);
-        expect(read).to.deep.include({ id, createdAt: created.createdAt, connections: {} });
-        expect(read?.expiresAt).to.be.closeTo(fixture.clock.now() + ttlMs, 1000);
+        expect(read).to.deep.include({ id, createdAt: created.createdAt, endsAt: created.createdAt + maxAgeMs, connections: {} });
+        // Without a connection the session has the short TTL from its creation, not the idle one.
+        expect(read?.expiresAt).to.be.closeTo(created.createdAt + emptyTtlMs, 100);
       });
 
       it('deletes a session', async () => {
@@ -122,9 +132,80 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
       });
     });
 
-    describe('connections', () => {
-      it('creates the session when a connection is put for an absent id', async () => {
+    describe('lifetimes: empty sessions are short-lived, every session has an end', () => {
+      it('forgets a session without a connection after the short TTL, and reading it does not extend it', async () => {
         const id = newId();
+        await store.create(id);
+
+        await fixture.advance(emptyTtlMs * 0.6);
+        expect(await store.get(id), 'read before the short TTL').to.not.equal(undefined);
+        await fixture.advance(emptyTtlMs * 0.6);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('gives a session the idle TTL once it holds a connection', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        await fixture.advance(emptyTtlMs * 1.2);
+
+        const session = await store.get(id);
+        expect(session?.connections.jira?.version).to.equal('v1');
+        expect(session?.expiresAt).to.be.closeTo(fixture.clock.now() + ttlMs, 100);
+      });
+
+      it('falls back to the short TTL when the last connection is removed', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+        expect(await store.removeConnection(id, 'jira')).to.equal(true);
+
+        await fixture.advance(emptyTtlMs * 1.2);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('a new flow for an empty session lets it live the short TTL from now, and no longer', async () => {
+        const id = newId();
+        await store.create(id);
+        await fixture.advance(emptyTtlMs * 0.6);
+
+        await store.putPendingOAuth(pending(id, emptyTtlMs / 2));
+        await fixture.advance(emptyTtlMs * 0.6);
+        expect(await store.get(id), 'within the short TTL of the new flow').to.not.equal(undefined);
+        await fixture.advance(emptyTtlMs * 0.6);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('ends a session at its maximum age however active, and never reports an expiry past that end', async () => {
+        const id = newId();
+        const created = await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+
+        let last: Session | undefined;
+        while (fixture.clock.now() + ttlMs * 0.6 < created.endsAt) {
+          await fixture.advance(ttlMs * 0.6);
+          last = await store.get(id);
+          expect(last, 'a used session before its end').to.not.equal(undefined);
+          expect(last!.endsAt).to.equal(created.createdAt + maxAgeMs);
+          expect(last!.expiresAt).to.be.at.most(last!.endsAt);
+        }
+        expect(last?.expiresAt, 'the last read before the end expires at the end').to.be.closeTo(created.endsAt, 50);
+        await fixture.advance(created.endsAt - fixture.clock.now() + 1);
+
+        expect(await store.get(id)).to.equal(undefined);
+        expect(await store.putConnection(id, connection('jira', 'v2'))).to.equal(false);
+        expect(await store.get(id)).to.equal(undefined);
+      });
+    });
+
+    describe('connections', () => {
+      it('stores a connection in a created session', async () => {
+        const id = newId();
+        await store.create(id);
 
         const jira = connection('jira', 'v1');
         expect(await store.putConnection(id, jira)).to.equal(true);
@@ -132,6 +213,38 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
         const session = await store.get(id);
         expect(session?.id).to.equal(id);
         expect(session?.connections.jira).to.deep.equal(jira);
+      });
+
+      it('does not create a session when a connection is put for an absent id', async () => {
+        const id = newId();
+
+        expect(await store.putConnection(id, connection('jira', 'v1'))).to.equal(false);
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('does not bring back a deleted session: a write after logout is refused', async () => {
+        const id = newId();
+        await store.create(id);
+        await store.putConnection(id, connection('jira', 'v1'));
+        await store.delete(id);
+
+        expect(await store.putConnection(id, connection('confluence', 'c1'))).to.equal(false);
+        expect(await store.putConnection(id, connection('jira', 'v2'), { expectedVersion: 'v1' })).to.equal(false);
+        expect(await store.removeConnection(id, 'jira')).to.equal(false);
+        await store.putPendingOAuth(pending(id, 60_000));
+
+        expect(await store.get(id)).to.equal(undefined);
+      });
+
+      it('does not bring back an expired session', async () => {
+        const id = newId();
+        await store.create(id);
+        await fixture.advance(emptyTtlMs * 1.2);
+
+        expect(await store.putConnection(id, connection('jira', 'v1'))).to.equal(false);
+
+        expect(await store.get(id)).to.equal(undefined);
       });
 
       it('keeps one product when the other is put', async () => {
@@ -148,6 +261,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it('replaces the connection of the same product', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
 
         await store.putConnection(id, connection('jira', 'v2'));
@@ -157,6 +271,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it('removes one product and keeps the other', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'j1'));
         await store.putConnection(id, connection('confluence', 'c1'));
 
@@ -179,6 +294,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
     describe('compare-and-set', () => {
       it('writes when the expected version matches', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
 
         const written = await store.putConnection(id, connection('jira', 'v2', 'refreshed'), { expectedVersion: 'v1' });
@@ -189,6 +305,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it('does not write when the expected version differs', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
         await store.putConnection(id, connection('jira', 'v2'));
 
@@ -200,6 +317,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it("compares against the same product's connection only", async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('confluence', 'v1'));
 
         const written = await store.putConnection(id, connection('jira', 'v2'), { expectedVersion: 'v1' });
@@ -221,6 +339,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
     describe('compare-and-remove', () => {
       it('removes when the expected version matches', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
 
         expect(await store.removeConnection(id, 'jira', { expectedVersion: 'v1' })).to.equal(true);
@@ -230,6 +349,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it('keeps a newer connection when the expected version differs', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
         await store.putConnection(id, connection('jira', 'v2'));
 
@@ -242,6 +362,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
     describe('copies', () => {
       it('returns copies or frozen values: changing a returned session does not change the stored one', async () => {
         const id = newId();
+        await store.create(id);
         await store.putConnection(id, connection('jira', 'v1'));
 
         const first = await store.get(id);
@@ -266,6 +387,7 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
       it('keeps a copy: changing a connection after putting it does not change the stored one', async () => {
         const id = newId();
+        await store.create(id);
         const put = connection('jira', 'v1');
         await store.putConnection(id, put);
 
@@ -313,9 +435,10 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
         expect(await store.takePendingOAuth(flow.stateId)).to.equal(undefined);
       });
 
-      it('does not create or touch a session', async () => {
+      it('does not create a session, nor change a connected one', async () => {
         const absent = newId();
         const present = newId();
+        await store.create(present);
         await store.putConnection(present, connection('jira', 'v1'));
 
         await store.putPendingOAuth(pending(absent, 60_000));

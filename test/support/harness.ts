@@ -24,7 +24,8 @@ export interface Harness {
 
 /**
  * A fake Atlassian with two sites (acme: 120 projects, 60 spaces; beta: 3 and 2) and a user who can reach both,
- * plus the real service configured against it. `env` overrides or adds service variables.
+ * plus the real service configured against it. `env` overrides or adds service variables; `overrides` replaces
+ * the service's clock or token generator (a test moves the clock instead of sleeping for an expiry).
  */
 export async function startHarness(
   env: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},

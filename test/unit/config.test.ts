@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -128,6 +129,38 @@ describe('loadConfig', () => {
       expect(config.sessionTtlSeconds).to.equal(3600);
       expect(config.atlassian.apiUrl).to.equal('http://127.0.0.1:9999');
     });
+  });
+
+  describe('session lifetimes and store bounds', () => {
+    const key = randomBytes(32).toString('base64');
+
+    it('defaults: 30-day maximum age, 120 s completion window, 100,000 memory sessions, 1 s Redis commands', () => {
+      const memory = loadConfig({});
+      const redis = loadConfig({ SESSION_STORE: 'redis', SESSION_ENCRYPTION_KEY: key });
+
+      expect(memory.sessionMaxAgeSeconds).to.equal(2_592_000);
+      expect(memory.oauthCompletionTtlSeconds).to.equal(120);
+      expect(memory.sessionStore).to.deep.equal({ kind: 'memory', maxSessions: 100_000 });
+      expect(redis.sessionStore).to.include({ kind: 'redis', commandTimeoutMs: 1_000 });
+    });
+
+    it('reads them', () => {
+      const memory = loadConfig({ SESSION_MAX_AGE_SECONDS: '3600', OAUTH_COMPLETION_TTL_SECONDS: '30', MEMORY_STORE_MAX_SESSIONS: '50' });
+      const redis = loadConfig({ SESSION_STORE: 'redis', SESSION_ENCRYPTION_KEY: key, REDIS_COMMAND_TIMEOUT_MS: '250' });
+
+      expect(memory.sessionMaxAgeSeconds).to.equal(3600);
+      expect(memory.oauthCompletionTtlSeconds).to.equal(30);
+      expect(memory.sessionStore).to.deep.equal({ kind: 'memory', maxSessions: 50 });
+      expect(redis.sessionStore).to.include({ commandTimeoutMs: 250 });
+    });
+
+    for (const variable of ['SESSION_MAX_AGE_SECONDS', 'OAUTH_COMPLETION_TTL_SECONDS', 'MEMORY_STORE_MAX_SESSIONS', 'REDIS_COMMAND_TIMEOUT_MS']) {
+      it(`refuses ${variable}=0 and ${variable}=1.5`, () => {
+        for (const value of ['0', '1.5']) {
+          expect(() => loadConfig({ [variable]: value })).to.throw(ConfigError).with.property('message').that.includes(variable);
+        }
+      });
+    }
   });
 
   describe('refuses bad values with a ConfigError naming the variable', () => {

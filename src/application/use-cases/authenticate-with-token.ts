@@ -9,7 +9,7 @@ import type { JiraGateway } from '../ports/jira-gateway.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { SiteDirectory } from '../ports/site-directory.js';
 import type { TokenGenerator } from '../ports/token-generator.js';
-import { existingOrNewSession } from '../session-access.js';
+import { existingOrNewSession, invalidSession } from '../session-access.js';
 
 export interface AuthenticateWithTokenInput {
   readonly product: Product;
@@ -49,6 +49,7 @@ export class AuthenticateWithToken {
     const cloudId = await this.verifySiteOrGateway(input.product, credentials);
 
     const session = await existingOrNewSession(this.store, this.tokens, input.sessionToken);
+    if (session.isNew) await this.store.create(session.sessionId);
     const connection: ApiTokenConnection = {
       product: input.product,
       method: 'api_token',
@@ -59,7 +60,8 @@ export class AuthenticateWithToken {
       apiToken: input.apiToken,
       route: cloudId === undefined ? 'site' : 'gateway',
     };
-    await this.store.putConnection(session.sessionId, connection);
+    // False only when the session ended (logout, expiry) since we found it: that must stay ended.
+    if (!(await this.store.putConnection(session.sessionId, connection))) throw invalidSession();
     return { sessionToken: session.sessionToken, product: input.product, site: { url: connection.site.url } };
   }
 

@@ -14,7 +14,10 @@ export type ProductStatus =
 /** What a session holds, without a single credential. */
 export interface GetSessionOutput {
   readonly createdAt: number;
+  /** When the session ends unless used again: the idle (or empty-session) expiry or the absolute end, the earlier. */
   readonly expiresAt: number;
+  /** The absolute end: no use extends the session past it. */
+  readonly endsAt: number;
   readonly products: Readonly<Record<Product, ProductStatus>>;
 }
 
@@ -31,6 +34,11 @@ export class GetSession {
           ? { connected: false }
           : { connected: true, method: connection.method, site: connection.site, since: connection.connectedAt };
     }
-    return { createdAt: session.createdAt, expiresAt: session.expiresAt, products };
+    return {
+      createdAt: session.createdAt,
+      expiresAt: Math.min(session.expiresAt, session.endsAt),
+      endsAt: session.endsAt,
+      products,
+    };
   }
 }

@@ -18,6 +18,7 @@ export function sessionRoutes(router: Router, deps: SessionRouteDeps): void {
     ctx.body = {
       created_at: iso(session.createdAt),
       expires_at: iso(session.expiresAt),
+      ends_at: iso(session.endsAt),
       products: { jira: status(session.products.jira), confluence: status(session.products.confluence) },
     };
   });

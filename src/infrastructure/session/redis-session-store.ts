@@ -8,55 +8,145 @@ import type { Connection, PendingOAuth, Session } from '../../domain/session.js'
 import type { SessionCipher } from './session-cipher.js';
 
 /**
- * Writes one product's connection and its version; with an expected version, only if the stored one matches.
- * Creates the session's meta field when absent. KEYS[1] session hash; ARGV: product, expected version ('' for
- * none), encrypted connection, new version, ttl ms, encrypted meta.
+ * Shared by the scripts below. A session is connected while any `<product>:version` field exists. `ttlUntil`
+ * cuts a TTL at the session's absolute end (plain field `end`, epoch ms), so no TTL outlives it.
  */
-const PUT_CONNECTION = `
+const PRELUDE = `
+local function hasConnection(key)
+  for _, field in ipairs({${PRODUCTS.map((product) => `'${product}:version'`).join(', ')}}) do
+    if redis.call('HEXISTS', key, field) == 1 then return true end
+  end
+  return false
+end
+local function ttlUntil(key, now, ttl)
+  local ends = tonumber(redis.call('HGET', key, 'end'))
+  if ends ~= nil and ends - now < ttl then return ends - now end
+  return ttl
+end
+`;
+
+/**
+ * Reads a session and, when it is connected, extends it to the idle TTL; an empty session keeps its short TTL.
+ * Answers {pttl, fields} or nil. KEYS[1] session hash; ARGV: now, idle ttl ms.
+ */
+const GET_SESSION = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if hasConnection(KEYS[1]) then
+  local ttl = ttlUntil(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+  if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return {redis.call('PTTL', KEYS[1]), redis.call('HGETALL', KEYS[1])}`;
+
+/**
+ * Writes one product's connection and its version, and gives the session the idle TTL; with an expected
+ * version, only if the stored one matches. Never on an absent session: HSET would recreate a deleted one,
+ * without a TTL. ARGV: product, expected version ('' for none), encrypted connection, new version, now, ttl ms.
+ */
+const PUT_CONNECTION = `${PRELUDE}
+if redis.call('HEXISTS', KEYS[1], 'meta') == 0 then return 0 end
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[1] .. ':version') ~= ARGV[2] then return 0 end
-if redis.call('HEXISTS', KEYS[1], 'meta') == 0 then redis.call('HSET', KEYS[1], 'meta', ARGV[6]) end
+local ttl = ttlUntil(KEYS[1], tonumber(ARGV[5]), tonumber(ARGV[6]))
+if ttl <= 0 then redis.call('DEL', KEYS[1]) return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3], ARGV[1] .. ':version', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ttl)
 return 1`;
 
-/** Removes one product's connection, with the same optional version check. ARGV: product, expected version. */
-const REMOVE_CONNECTION = `
+/**
+ * Removes one product's connection, with the same optional version check; a session left without a connection
+ * falls back to the short TTL. ARGV: product, expected version, now, empty-session ttl ms.
+ */
+const REMOVE_CONNECTION = `${PRELUDE}
 local current = redis.call('HGET', KEYS[1], ARGV[1] .. ':version')
 if not current or (ARGV[2] ~= '' and current ~= ARGV[2]) then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. ':version')
+if not hasConnection(KEYS[1]) then
+  local ttl = ttlUntil(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]))
+  if ttl <= 0 then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ttl) end
+end
 return 1`;
+
+/** Lets an empty session live the short TTL from now, for a new flow; never creates one. ARGV: now, ttl ms. */
+const REARM_EMPTY = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 or hasConnection(KEYS[1]) then return 0 end
+local ttl = ttlUntil(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if ttl > redis.call('PTTL', KEYS[1]) then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`;
+
+/**
+ * Rewrites `meta` and `end` of a live session and keeps its TTL (cut at the new end). Does nothing when the key
+ * is gone: a logout between the read and this write must stay a logout. ARGV: now, encrypted meta, end.
+ */
+const RESEAL_META = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'meta', ARGV[2], 'end', ARGV[3])
+local left = tonumber(ARGV[3]) - tonumber(ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) elseif ttl < 0 or ttl > left then redis.call('PEXPIRE', KEYS[1], left) end
+return 1`;
+
+/** Deletes a session whose field still holds the value we could not read (not one rewritten meanwhile). */
+const DISCARD_UNREADABLE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 interface Meta {
   createdAt: number;
 }
 
+export interface RedisSessionStoreOptions {
+  /** Idle lifetime of a session with a connection. */
+  readonly ttlSeconds: number;
+  readonly keyPrefix: string;
+  /** Lifetime of a session without a connection; defaults to `ttlSeconds`. */
+  readonly emptyTtlSeconds?: number;
+  /** Absolute lifetime from creation; defaults to 30 days. */
+  readonly maxAgeSeconds?: number;
+}
+
 /**
  * Sessions in Redis, shared by every instance. One hash per session (`<prefix>session:<hash of token>`) with an
- * encrypted field per product, so writes to Jira and Confluence never overwrite each other; the key's TTL is the
- * idle timeout and every read extends it. Versions sit in plain fields beside the encrypted connections so the
- * compare-and-set runs inside Redis; they are random ids and reveal nothing.
+ * encrypted field per product, so writes to Jira and Confluence never overwrite each other. The key's TTL is the
+ * idle timeout while the session has a connection (every read extends it), the short empty-session TTL while it
+ * has none, and never runs past the absolute end. Versions and the end sit in plain fields so the scripts can
+ * run inside Redis; versions are random ids and reveal nothing, the end reveals when the session was created.
+ * Every write to an existing session is a script that does nothing when the key is gone, so nothing but
+ * `create` brings a session into existence.
  */
 export class RedisSessionStore implements SessionStore {
   private readonly ttlMs: number;
+  private readonly emptyTtlMs: number;
+  private readonly maxAgeMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
-    private readonly options: { readonly ttlSeconds: number; readonly keyPrefix: string },
+    private readonly options: RedisSessionStoreOptions,
   ) {
-    this.ttlMs = options.ttlSeconds * 1000;
+    this.ttlMs = Math.round(options.ttlSeconds * 1000);
+    this.emptyTtlMs = Math.round((options.emptyTtlSeconds ?? options.ttlSeconds) * 1000);
+    this.maxAgeMs = Math.round((options.maxAgeSeconds ?? 30 * 24 * 3600) * 1000);
   }
 
   async get(id: string): Promise<Session | undefined> {
     return this.guard(async () => {
       const key = this.sessionKey(id);
-      const results = await this.redis.multi().hgetall(key).pexpire(key, this.ttlMs).exec();
-      if (results?.[0]?.[0]) throw results[0][0];
-      const fields = results?.[0]?.[1] as Record<string, string> | undefined;
-      if (fields === undefined || fields['meta'] === undefined) return undefined;
-      const meta = this.open<Meta>(key, 'meta', fields['meta']);
-      if (meta === undefined) return undefined;
+      const now = this.clock.now();
+      const reply = (await this.redis.eval(GET_SESSION, 1, key, now, this.ttlMs)) as [number, string[]] | null;
+      if (reply === null) return undefined;
+      const [pttl, flat] = reply;
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+      const sealedMeta = fields['meta'];
+      if (sealedMeta === undefined) return this.discard(key, 'end', fields['end']);
+      const meta = this.open<Meta>(key, 'meta', sealedMeta);
+      if (meta === undefined) return this.discard(key, 'meta', sealedMeta);
+      const endsAt = meta.createdAt + this.maxAgeMs;
+      if (endsAt <= now) {
+        await this.redis.del(key);
+        return undefined;
+      }
       const connections: Partial<Record<Product, Connection>> = {};
       const stale: Connection[] = [];
       for (const product of PRODUCTS) {
@@ -64,12 +154,16 @@ export class RedisSessionStore implements SessionStore {
         if (sealed === undefined) continue;
         const connection = this.open<Connection>(key, product, sealed);
         // A record we cannot read is no session at all, never a half-trusted one.
-        if (connection === undefined) return undefined;
+        if (connection === undefined) return this.discard(key, product, sealed);
         connections[product] = connection;
         if (!this.cipher.isCurrent(sealed)) stale.push(connection);
       }
-      await this.reseal(id, key, fields['meta'], meta, stale);
-      return { id, createdAt: meta.createdAt, expiresAt: this.clock.now() + this.ttlMs, connections };
+      if (!this.cipher.isCurrent(sealedMeta) || fields['end'] !== String(endsAt)) {
+        await this.redis.eval(RESEAL_META, 1, key, now, this.seal(key, 'meta', meta), endsAt);
+      }
+      for (const connection of stale) await this.putConnection(id, connection, { expectedVersion: connection.version });
+      const expiresAt = Math.min(pttl >= 0 ? now + pttl : now + this.ttlMs, endsAt);
+      return { id, createdAt: meta.createdAt, expiresAt, endsAt, connections };
     });
   }
 
@@ -77,8 +171,15 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       const key = this.sessionKey(id);
       const createdAt = this.clock.now();
-      await this.redis.multi().del(key).hset(key, 'meta', this.seal(key, 'meta', { createdAt })).pexpire(key, this.ttlMs).exec();
-      return { id, createdAt, expiresAt: createdAt + this.ttlMs, connections: {} };
+      const endsAt = createdAt + this.maxAgeMs;
+      const ttl = Math.min(this.emptyTtlMs, this.maxAgeMs);
+      await this.redis
+        .multi()
+        .del(key)
+        .hset(key, 'meta', this.seal(key, 'meta', { createdAt }), 'end', String(endsAt))
+        .pexpire(key, ttl)
+        .exec();
+      return { id, createdAt, expiresAt: createdAt + ttl, endsAt, connections: {} };
     });
   }
 
@@ -93,8 +194,8 @@ export class RedisSessionStore implements SessionStore {
         options.expectedVersion ?? '',
         this.seal(key, connection.product, connection),
         connection.version,
+        this.clock.now(),
         this.ttlMs,
-        this.seal(key, 'meta', { createdAt: this.clock.now() }),
       );
       return written === 1;
     });
@@ -102,7 +203,15 @@ export class RedisSessionStore implements SessionStore {
 
   async removeConnection(id: string, product: Product, options: { expectedVersion?: string } = {}): Promise<boolean> {
     return this.guard(async () => {
-      const removed = await this.redis.eval(REMOVE_CONNECTION, 1, this.sessionKey(id), product, options.expectedVersion ?? '');
+      const removed = await this.redis.eval(
+        REMOVE_CONNECTION,
+        1,
+        this.sessionKey(id),
+        product,
+        options.expectedVersion ?? '',
+        this.clock.now(),
+        this.emptyTtlMs,
+      );
       return removed === 1;
     });
   }
@@ -115,10 +224,13 @@ export class RedisSessionStore implements SessionStore {
 
   async putPendingOAuth(pending: PendingOAuth): Promise<void> {
     return this.guard(async () => {
-      const ttl = pending.expiresAt - this.clock.now();
+      const now = this.clock.now();
+      const ttl = pending.expiresAt - now;
       if (ttl <= 0) return;
       const key = this.stateKey(pending.stateId);
       await this.redis.set(key, this.seal(key, 'state', pending), 'PX', ttl);
+      // A separate command, not a two-key script: every script and transaction here touches one key (Cluster).
+      await this.redis.eval(REARM_EMPTY, 1, this.sessionKey(pending.sessionId), now, this.emptyTtlMs);
     });
   }
 
@@ -131,15 +243,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
-   * After a key rotation, rewrites what was read under an older key, so a session in use never depends on a key
-   * an operator is about to retire. Connections go through the compare-and-set, so a concurrent write wins.
+   * A record no configured key opens (or that is not ours) is deleted rather than left to be read, and failed,
+   * on every request that names it — unless it was rewritten since we read it.
    */
-  private async reseal(id: string, key: string, sealedMeta: string, meta: Meta, stale: readonly Connection[]): Promise<void> {
-    if (!this.cipher.isCurrent(sealedMeta)) await this.redis.hset(key, 'meta', this.seal(key, 'meta', meta));
-    for (const connection of stale) await this.putConnection(id, connection, { expectedVersion: connection.version });
+  private async discard(key: string, field: string, value: string | undefined): Promise<undefined> {
+    if (value === undefined) await this.redis.del(key);
+    else await this.redis.eval(DISCARD_UNREADABLE, 1, key, field, value);
+    return undefined;
   }
 
-  /** Redis being down is the service's fault, not the client's: 503, never a 500 with a driver message. */
+  /** Redis being down or slow is the service's fault, not the client's: 503, never a 500 or a hang. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

@@ -162,6 +162,26 @@ describe('AuthenticateWithToken', () => {
     expect(store.size).to.equal(1);
   });
 
+  it('answers invalid_session, and does not bring the session back, when it is logged out during the login', async () => {
+    const { sut, store } = makeSut();
+    const first = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
+    const read = store.get.bind(store);
+    // The logout lands between finding the session and writing the new connection into it.
+    sinon.stub(store, 'get').callsFake(async (id) => {
+      const session = await read(id);
+      await store.delete(id);
+      return session;
+    });
+
+    await expectAppError(
+      sut.execute({ product: 'confluence', ...LOGIN, site: 'acme', sessionToken: first.sessionToken }),
+      'invalid_session',
+    );
+
+    expect(await read(sessionIdOf(first.sessionToken))).to.equal(undefined);
+    expect(store.size).to.equal(0);
+  });
+
   describe('scoped API tokens (refused on the site, accepted through the gateway)', () => {
     const refused = () => new AppError('invalid_credentials', 'refused');
 

@@ -144,6 +144,24 @@ describe('GetSession', () => {
     expect(second.expiresAt).to.equal(first.expiresAt + SESSION_TTL_SECONDS * 1000 - 1);
     expect(second.createdAt).to.equal(first.createdAt);
   });
+
+  it('answers the absolute end, and as expiry the earlier of the idle expiry and that end', async () => {
+    const clock = new FixedClock();
+    const store = new InMemorySessionStore(clock, SESSION_TTL_SECONDS, { maxAgeSeconds: 2 * SESSION_TTL_SECONDS });
+    const getSession = new GetSession(store);
+    const token = new SequenceTokenGenerator().sessionToken();
+    await store.create(sessionIdOf(token));
+    await store.putConnection(sessionIdOf(token), JIRA_OAUTH);
+    const endsAt = START_OF_TEST + 2 * SESSION_TTL_SECONDS * 1000;
+
+    expect(await getSession.execute({ sessionToken: token })).to.deep.include({ endsAt, expiresAt: START_OF_TEST + SESSION_TTL_SECONDS * 1000 });
+    clock.advance(SESSION_TTL_SECONDS * 750);
+    expect(await getSession.execute({ sessionToken: token })).to.deep.include({ endsAt, expiresAt: clock.now() + SESSION_TTL_SECONDS * 1000 });
+    clock.advance(SESSION_TTL_SECONDS * 750);
+    expect(await getSession.execute({ sessionToken: token })).to.deep.include({ endsAt, expiresAt: endsAt });
+    clock.set(endsAt);
+    await expectAppError(getSession.execute({ sessionToken: token }), 'invalid_session');
+  });
 });
 
 describe('EndSession', () => {

@@ -351,6 +351,20 @@ describe('TokenRefresher', () => {
       expect(oauth.refresh.called).to.equal(false);
     });
 
+    it('answers invalid_session, and does not bring the session back, when the user logs out during the refresh', async () => {
+      const { sut, oauth, store, session } = makeSut();
+      const stale = oauthConnection('jira');
+      const sessionId = await session(stale);
+      oauth.refresh.callsFake(async () => {
+        await store.delete(sessionId);
+        return GRANTED;
+      });
+
+      await expectAppError(sut.refresh(sessionId, stale), 'invalid_session');
+
+      expect(await store.get(sessionId)).to.equal(undefined);
+    });
+
     it('answers reauth_required when the connection is gone', async () => {
       const { sut, oauth, session } = makeSut();
       const sessionId = await session(oauthConnection('confluence'));
