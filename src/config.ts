@@ -58,6 +58,8 @@ const schema = z.object({
   ),
   OAUTH_STATE_TTL_SECONDS: positiveInt(600),
   OAUTH_RETURN_URL: optionalHttpUrl,
+  OAUTH_COMPLETION_TTL_SECONDS: positiveInt(120),
+  OAUTH_PKCE: booleanFlag(true),
   SESSION_TTL_SECONDS: positiveInt(86_400),
   SESSION_STORE: z.enum(['memory', 'redis']).default('memory'),
   REDIS_URL: z
@@ -110,6 +112,10 @@ export interface Config {
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
+  /** With `oauthReturnUrl`: how long a finished flow waits for the browser that started it (POST /auth/oauth/complete). */
+  readonly oauthCompletionTtlSeconds: number;
+  /** Send a PKCE challenge (S256) with every authorization request. */
+  readonly oauthPkce: boolean;
   readonly sessionTtlSeconds: number;
   readonly sessionStore:
     | { readonly kind: 'memory' }
@@ -178,6 +184,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
+    oauthCompletionTtlSeconds: e.OAUTH_COMPLETION_TTL_SECONDS,
+    oauthPkce: e.OAUTH_PKCE,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionStore:
       e.SESSION_STORE === 'redis'

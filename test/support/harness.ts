@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
+import type { Overrides } from '../../src/composition-root.js';
 import { startService, type RunningService } from './start-service.js';
 
 export const ACME = 'acme.atlassian.net';
@@ -28,6 +29,7 @@ export interface Harness {
 export async function startHarness(
   env: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},
   fakeOptions: FakeAtlassianOptions = {},
+  overrides: Overrides = {},
 ): Promise<Harness> {
   const fake = new FakeAtlassian(fakeOptions);
   await fake.start();
@@ -40,7 +42,7 @@ export async function startHarness(
   const service = await startService((baseUrl) => {
     used = { ...serviceEnv(fake, baseUrl), ...(typeof env === 'function' ? env(baseUrl) : env) };
     return used;
-  });
+  }, overrides);
   // Register at Atlassian exactly the callback URLs the service was configured with.
   for (const product of ['jira', 'confluence'] as const) {
     const redirectUri = used[`${product.toUpperCase()}_OAUTH_REDIRECT_URI`];
@@ -197,6 +199,49 @@ export async function consent(authUrl: URL | string): Promise<URL> {
 export function callbackUrl(h: Harness, product: 'jira' | 'confluence', params: Record<string, string>): string {
   const query = new URLSearchParams(params).toString();
   return h.url(`/auth/${product}/oauth/callback${query === '' ? '' : `?${query}`}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The return-URL mode (OAUTH_RETURN_URL): the callback redirects with a completion value, the frontend finishes.
+
+/** The `completion` value of a callback's 302 to OAUTH_RETURN_URL (`status=pending`); throws on any other answer. */
+export function completionOf(redirect: CallResult): string {
+  const location = redirect.headers.get('location');
+  const target = location === null ? undefined : new URL(location);
+  const completion = target?.searchParams.get('completion');
+  if (redirect.status !== 302 || target?.searchParams.get('status') !== 'pending' || !completion) {
+    throw new Error(`callback answered ${redirect.status} ${location ?? JSON.stringify(redirect.body)}`);
+  }
+  return completion;
+}
+
+/** POST /auth/oauth/complete as the frontend sends it: the completion in JSON, the session token in the header. */
+export function finishOAuth(h: Harness, completion: unknown, sessionToken?: string): Promise<CallResult> {
+  return call(h.url('/auth/oauth/complete'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(sessionToken === undefined ? {} : { 'X-Session-Token': sessionToken }) },
+    body: JSON.stringify({ completion }),
+  });
+}
+
+export interface CompletedFlow {
+  readonly sessionToken: string;
+  /** The callback's 302 to OAUTH_RETURN_URL. */
+  readonly redirect: CallResult;
+  readonly completion: string;
+  /** The answer of POST /auth/oauth/complete. */
+  readonly finish: CallResult;
+}
+
+/**
+ * The whole sign-in in the return-URL mode, by one browser: start, consent, the callback's redirect, then the
+ * completion step with the session token from start. `sessionToken` joins an existing session.
+ */
+export async function connectWithCompletion(h: Harness, product: 'jira' | 'confluence', sessionToken?: string): Promise<CompletedFlow> {
+  const flow = await startOAuthFlow(h, product, sessionToken);
+  const redirect = await call((await consent(flow.authUrl)).toString());
+  const completion = completionOf(redirect);
+  return { sessionToken: flow.sessionToken, redirect, completion, finish: await finishOAuth(h, completion, flow.sessionToken) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Product } from '../../domain/product.js';
-import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 
 /**
  * Where sessions and pending OAuth flows live. Sessions are keyed by the hash of their token and expire after an
@@ -13,6 +13,8 @@ import type { Connection, PendingOAuth, Session } from '../../domain/session.js'
  * - `removeConnection` drops one product's connection; with `expectedVersion`, only if it still has that version
  *   (so dropping dead credentials never drops a newer reconnection). Returns whether it removed anything.
  * - `takePendingOAuth` returns a pending flow once, then never again; an expired one is absent.
+ * - `takeCompletion` likewise returns a finished flow once, then never again; an expired one is absent. Neither
+ *   pending flows nor completions create or touch a session.
  */
 export interface SessionStore {
   get(id: string): Promise<Session | undefined>;
@@ -22,4 +24,6 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   putPendingOAuth(pending: PendingOAuth): Promise<void>;
   takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined>;
+  putCompletion(completion: OAuthCompletion): Promise<void>;
+  takeCompletion(completionId: string): Promise<OAuthCompletion | undefined>;
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../application/ports/clock.js';
 import type { SessionStore } from '../../application/ports/session-store.js';
 import type { Product } from '../../domain/product.js';
-import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 import { deepFreeze } from '../deep-freeze.js';
 
 interface StoredSession {
@@ -24,6 +24,7 @@ const SWEEP_BATCH = 64;
 export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, StoredSession>();
   private readonly pending = new Map<string, PendingOAuth>();
+  private readonly completions = new Map<string, OAuthCompletion>();
 
   constructor(
     private readonly clock: Clock,
@@ -82,6 +83,19 @@ export class InMemorySessionStore implements SessionStore {
     return pending.expiresAt > this.clock.now() ? pending : undefined;
   }
 
+  async putCompletion(completion: OAuthCompletion): Promise<void> {
+    this.sweep();
+    this.completions.delete(completion.completionId);
+    this.completions.set(completion.completionId, frozenCopy(completion));
+  }
+
+  async takeCompletion(completionId: string): Promise<OAuthCompletion | undefined> {
+    const completion = this.completions.get(completionId);
+    if (completion === undefined) return undefined;
+    this.completions.delete(completionId);
+    return completion.expiresAt > this.clock.now() ? completion : undefined;
+  }
+
   /** Sessions currently held, expired ones not yet evicted included. */
   get size(): number {
     return this.sessions.size;
@@ -105,6 +119,7 @@ export class InMemorySessionStore implements SessionStore {
     const now = this.clock.now();
     evictExpired(this.sessions, now);
     evictExpired(this.pending, now);
+    evictExpired(this.completions, now);
   }
 }
 

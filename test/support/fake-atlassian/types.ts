@@ -180,6 +180,8 @@ export interface AuthCodeRecord {
   hosts: string[];
   expiresAt: number;
   used: boolean;
+  /** PKCE (S256) challenge of the authorization request, when it sent one. */
+  codeChallenge?: string;
 }
 
 /** An `/authorize` request waiting for the user's answer on the consent page; answered once. */
@@ -190,6 +192,7 @@ export interface ConsentRequestRecord {
   state: string;
   accountId: string;
   expiresAt: number;
+  codeChallenge?: string;
 }
 
 /** One grant per (app, Atlassian account). Re-consent adds sites/scopes; after revocation a new grant is created. */
