@@ -3,7 +3,9 @@
  * POST /auth/oauth/complete and its own session token. Two independent clients over real HTTP play the attacker
  * (who starts the flow and sends the link) and the colleague (who opens it and clicks Allow).
  */
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import {
   ACME,
   BETA,
@@ -14,6 +16,7 @@ import {
   expectError,
   finishOAuth,
   resetFake,
+  serviceEnv,
   sessionWithToken,
   startHarness,
   startOAuthFlow,
@@ -21,6 +24,8 @@ import {
   type Harness,
 } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
+import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { startService, type RunningService } from '../support/start-service.js';
 
 const RETURN_URL = 'http://frontend.test/after';
 const PRODUCTS = ['jira', 'confluence'] as const;
@@ -192,5 +197,42 @@ describe('OAuth completion expiry (OAUTH_COMPLETION_TTL_SECONDS=30, on a clock t
     clock.advance(1);
     expectError(await finishOAuth(h, lateCompletion, late.sessionToken), 400, 'invalid_completion');
     expectError(await call(h.url('/confluence/spaces'), withSession(late.sessionToken)), 403, 'not_connected');
+  });
+});
+
+describe('OAuth completion across two instances on one Redis', () => {
+  const prefix = uniquePrefix('completion');
+  let h: Harness;
+  let other: RunningService;
+  let redis: Redis;
+
+  before(async function () {
+    await requireRedis(this);
+    const shared = { SESSION_STORE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: prefix, SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'), OAUTH_RETURN_URL: RETURN_URL };
+    h = await startHarness(shared);
+    // The second instance answers the same fake with the same settings, including the first one's callback URLs.
+    other = await startService(() => ({ ...serviceEnv(h.fake, h.service.baseUrl), ...shared }));
+    redis = new Redis(REDIS_URL);
+  });
+  after(async () => {
+    await other?.close();
+    await h?.close();
+    if (redis !== undefined) {
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  it('the callback on one instance, the completion step on the other; a second try on the first is refused', async () => {
+    const flow = await startOAuthFlow(h, 'jira');
+    const completion = completionOf(await call((await consent(flow.authUrl)).toString()));
+    const finish = (base: string) => call(`${base}/auth/oauth/complete`, withSession(flow.sessionToken, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ completion }),
+    }));
+
+    const onOther = await finish(other.baseUrl);
+    expect(onOther.status, JSON.stringify(onOther.body)).to.equal(200);
+    expectError(await finish(h.service.baseUrl), 400, 'invalid_completion');
+    expect((await call(h.url('/jira/projects'), withSession(flow.sessionToken))).status).to.equal(200);
   });
 });
