@@ -38,8 +38,9 @@ async function main(): Promise<void> {
     `  API token       ${DEMO_USER.apiToken}`,
     `  Sites           ${sites}`,
     '',
-    '  "Connect with Atlassian" goes through the fake consent page; the API-token form takes the demo',
-    '  credentials. Press Ctrl-C to stop.',
+    '  "Connect with Atlassian" goes through the fake consent page and finishes in the tab that started it',
+    '  (POST /auth/oauth/complete): a consent link opened in another browser connects nothing. The API-token',
+    '  form takes the demo credentials. Press Ctrl-C to stop.',
     '',
   ].join('\n'));
 

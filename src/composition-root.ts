@@ -17,6 +17,7 @@ import { EndSession } from './application/use-cases/end-session.js';
 import { GetSession } from './application/use-cases/get-session.js';
 import { AuthenticateWithToken } from './application/use-cases/authenticate-with-token.js';
 import { CompleteOAuth } from './application/use-cases/complete-oauth.js';
+import { FinishOAuth } from './application/use-cases/finish-oauth.js';
 import { ListProjects } from './application/use-cases/list-projects.js';
 import { ListSpaces } from './application/use-cases/list-spaces.js';
 import { StartOAuth } from './application/use-cases/start-oauth.js';
@@ -65,6 +66,7 @@ export const TOKENS = {
   connectionAccess: Symbol('ConnectionAccess'),
   startOAuth: Symbol('StartOAuth'),
   completeOAuth: Symbol('CompleteOAuth'),
+  finishOAuth: Symbol('FinishOAuth'),
   authenticateWithToken: Symbol('AuthenticateWithToken'),
   listProjects: Symbol('ListProjects'),
   listSpaces: Symbol('ListSpaces'),
@@ -220,11 +222,15 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single(TOKENS.startOAuth, (r) =>
     new StartOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
       stateTtlSeconds: config.oauthStateTtlSeconds,
+      pkce: config.oauthPkce,
     }),
   );
   single(TOKENS.completeOAuth, (r) =>
-    new CompleteOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock)),
+    new CompleteOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
+      completionTtlSeconds: config.oauthCompletionTtlSeconds,
+    }),
   );
+  single(TOKENS.finishOAuth, (r) => new FinishOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.clock)));
   single(TOKENS.authenticateWithToken, (r) =>
     new AuthenticateWithToken(
       r.resolve(TOKENS.sessionStore),
@@ -256,6 +262,7 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
   return {
     startOAuth: c.resolve(TOKENS.startOAuth),
     completeOAuth: c.resolve(TOKENS.completeOAuth),
+    finishOAuth: c.resolve(TOKENS.finishOAuth),
     authenticateWithToken: c.resolve(TOKENS.authenticateWithToken),
     listProjects: c.resolve(TOKENS.listProjects),
     listSpaces: c.resolve(TOKENS.listSpaces),

@@ -59,6 +59,7 @@ const schema = z.object({
   OAUTH_STATE_TTL_SECONDS: positiveInt(600),
   OAUTH_COMPLETION_TTL_SECONDS: positiveInt(120),
   OAUTH_RETURN_URL: optionalHttpUrl,
+  OAUTH_PKCE: booleanFlag(true),
   SESSION_TTL_SECONDS: positiveInt(86_400),
   SESSION_MAX_AGE_SECONDS: positiveInt(2_592_000),
   MEMORY_STORE_MAX_SESSIONS: positiveInt(100_000),
@@ -132,6 +133,8 @@ export interface Config {
   readonly oauthReturnUrl?: string;
   /** Waits before each background attempt of a refresh that lost its answer, or of storing refreshed tokens. */
   readonly oauthRefreshRetryDelaysMs: readonly number[];
+  /** Send a PKCE challenge (S256) with every authorization request. */
+  readonly oauthPkce: boolean;
   readonly sessionTtlSeconds: number;
   /** Absolute lifetime of a session from its creation, however active. */
   readonly sessionMaxAgeSeconds: number;
@@ -216,6 +219,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     oauthRefreshRetryDelaysMs: e.OAUTH_REFRESH_RETRY_DELAYS_MS,
     oauthCompletionTtlSeconds: e.OAUTH_COMPLETION_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
+    oauthPkce: e.OAUTH_PKCE,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     sessionStore:

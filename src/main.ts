@@ -22,6 +22,13 @@ async function main(): Promise<void> {
   if (config.frontendOrigins === undefined) {
     logger.warn('FRONTEND_ORIGIN is not set: any browser origin may call this service. Set it in production.');
   }
+  const oauthOn = config.oauth.jira !== undefined || config.oauth.confluence !== undefined;
+  if (oauthOn && config.oauthReturnUrl === undefined) {
+    logger.warn('OAUTH_RETURN_URL is not set: the OAuth callback answers JSON and attaches the grant itself, so sign-ins are not bound to the browser that started them. Set it in production.');
+  }
+  if (oauthOn && !config.oauthPkce) {
+    logger.warn('OAUTH_PKCE is false: a leaked authorization code can be redeemed with another sign-in\'s state.');
+  }
   for (const product of ['jira', 'confluence'] as const) {
     if (config.oauth[product] === undefined) logger.info({ product }, 'OAuth not configured for this product; only API-token login is available');
   }

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_site'
   | 'invalid_state'
+  | 'invalid_completion'
+  | 'completion_session_mismatch'
   | 'oauth_denied'
   | 'invalid_grant'
   | 'oauth_not_configured'

@@ -18,3 +18,6 @@ export function sessionIdOf(token: string): string {
 
 /** OAuth `state` values are stored under a hash for the same reason. */
 export const stateIdOf = sessionIdOf;
+
+/** And completion values (OAUTH_RETURN_URL mode) too. */
+export const completionIdOf = sessionIdOf;

@@ -62,6 +62,23 @@ export interface PendingOAuth {
   readonly sessionToken: string;
   /** Host the user asked to connect, when they chose one. */
   readonly preferredSite?: string;
+  /** The PKCE verifier whose challenge went to Atlassian; absent when PKCE is off. A secret, like the tokens. */
+  readonly codeVerifier?: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A finished OAuth flow waiting for the browser that started it (with OAUTH_RETURN_URL): the grant is attached
+ * only when that browser's session asks for it. Single use and short-lived, like a pending flow.
+ */
+export interface OAuthCompletion {
+  /** Hash of the completion value handed to the browser. */
+  readonly completionId: string;
+  /** The session that started the flow: the only one that may take the grant. */
+  readonly sessionId: string;
+  readonly connection: OAuthConnection;
+  readonly site: Required<ConnectedSite>;
+  readonly sites: readonly Required<ConnectedSite>[];
   readonly expiresAt: number;
 }
 

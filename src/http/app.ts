@@ -7,6 +7,7 @@ import type { Logger } from '../application/ports/logger.js';
 import type { Metrics } from '../application/ports/metrics.js';
 import type { AuthenticateWithToken } from '../application/use-cases/authenticate-with-token.js';
 import type { CompleteOAuth } from '../application/use-cases/complete-oauth.js';
+import type { FinishOAuth } from '../application/use-cases/finish-oauth.js';
 import type { ListProjects } from '../application/use-cases/list-projects.js';
 import type { ListSpaces } from '../application/use-cases/list-spaces.js';
 import type { DisconnectProduct } from '../application/use-cases/disconnect-product.js';
@@ -30,6 +31,7 @@ import { SESSION_HEADER } from './session-header.js';
 export interface AppDependencies {
   readonly startOAuth: StartOAuth;
   readonly completeOAuth: CompleteOAuth;
+  readonly finishOAuth: FinishOAuth;
   readonly authenticateWithToken: AuthenticateWithToken;
   readonly listProjects: ListProjects;
   readonly listSpaces: ListSpaces;

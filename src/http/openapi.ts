@@ -9,6 +9,7 @@ import {
   LivenessResponse,
   OAuthCallbackQuery,
   OAuthCallbackResponse,
+  OAuthCompleteBody,
   OAuthStartQuery,
   OAuthStartResponse,
   ProductParam,
@@ -85,13 +86,23 @@ export function buildOpenApiDocument(version: string): object {
   });
   const callbackResponses = {
     200: { description: 'Connected.', headers: sessionTokenHeader, content: json(OAuthCallbackResponse) },
-    302: { description: 'Redirect to OAUTH_RETURN_URL (when configured).' },
-    ...errors('invalid_request', 'invalid_state', 'oauth_denied', 'invalid_grant', 'validation_error', 'no_accessible_site', ...upstreamErrors),
+    302: {
+      description:
+        'With OAUTH_RETURN_URL: redirect to it with `product`, `status=pending` and `completion` (finish with POST /auth/oauth/complete), ' +
+        'or `status=error&code=…`. Nothing is attached to a session yet.',
+    },
+    ...errors(
+      'invalid_request', 'invalid_state', 'oauth_denied', 'invalid_grant', 'validation_error', 'no_accessible_site', 'invalid_session',
+      ...upstreamErrors,
+    ),
   };
   registry.registerPath({
     method: 'get', path: '/auth/{product}/oauth/callback', tags: ['auth'],
     summary: "Atlassian's redirect target after consent",
-    description: 'Exchanges the code, finds the site and stores the tokens in the session bound to `state`. With OAUTH_RETURN_URL set, answers 302 to it with `product` and `status=connected` or `status=error&code=…`.',
+    description:
+      'Exchanges the code (with the PKCE verifier of the flow), finds the site and, without OAUTH_RETURN_URL, stores the tokens in the session bound to `state` ' +
+      '(not bound to a browser: for development and API tools). With OAUTH_RETURN_URL set, it keeps the grant under a one-time completion value and answers 302 ' +
+      'to OAUTH_RETURN_URL with `product`, `status=pending` and `completion`, or `status=error&code=…`.',
     request: { params: product, query: OAuthCallbackQuery },
     responses: callbackResponses,
   });
@@ -101,6 +112,22 @@ export function buildOpenApiDocument(version: string): object {
     description: 'The product is the one the `state` was issued for.',
     request: { query: OAuthCallbackQuery },
     responses: callbackResponses,
+  });
+  registry.registerPath({
+    method: 'post', path: '/auth/oauth/complete', tags: ['auth'], security: [{ [session.name]: [] }],
+    summary: 'Finish an OAuth sign-in in the browser that started it (OAUTH_RETURN_URL mode)',
+    description:
+      'Send the `completion` value from the return URL with the X-Session-Token that `start` answered. The grant is attached only to the session ' +
+      'that started the flow. A completion is single use and expires after OAUTH_COMPLETION_TTL_SECONDS; a request from another session (or none) ' +
+      'burns it (403 completion_session_mismatch: the sign-in was started in another browser).',
+    request: { body: { content: json(OAuthCompleteBody), required: true } },
+    responses: {
+      200: { description: 'Connected.', headers: sessionTokenHeader, content: json(OAuthCallbackResponse) },
+      ...errors(
+        'invalid_completion', 'validation_error', 'completion_session_mismatch', 'invalid_session', 'payload_too_large', 'unsupported_media_type',
+        'store_unavailable',
+      ),
+    },
   });
   registry.registerPath({
     method: 'post', path: '/auth/{product}/api-token', tags: ['auth'], security: optionalSession,

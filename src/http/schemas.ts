@@ -31,6 +31,16 @@ export const OAuthCallbackQuery = z.object({
   error_description: z.string().max(MAX_OAUTH_PARAM).optional(),
 });
 
+export const OAuthCompleteBody = z
+  .object({
+    completion: z
+      .string()
+      .min(1)
+      .max(MAX_OAUTH_PARAM)
+      .openapi({ description: 'The `completion` parameter the callback put into the OAUTH_RETURN_URL address.' }),
+  })
+  .openapi('OAuthCompleteRequest');
+
 const SiteRef = z.object({ id: z.string(), url: z.string(), name: z.string() }).openapi('Site');
 
 export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health');

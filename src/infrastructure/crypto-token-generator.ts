@@ -12,6 +12,14 @@ export class CryptoTokenGenerator implements TokenGenerator {
     return randomBytes(BYTES).toString('base64url');
   }
 
+  pkceVerifier(): string {
+    return randomBytes(BYTES).toString('base64url');
+  }
+
+  oauthCompletion(): string {
+    return randomBytes(BYTES).toString('base64url');
+  }
+
   id(): string {
     return randomBytes(16).toString('base64url');
   }

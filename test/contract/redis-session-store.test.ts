@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { RedisSessionStore } from '../../src/infrastructure/session/redis-session-store.js';
 import { SessionCipher } from '../../src/infrastructure/session/session-cipher.js';
 import { SystemClock } from '../../src/infrastructure/system-clock.js';
-import { sessionIdOf } from '../../src/domain/session-token.js';
+import { completionIdOf, sessionIdOf } from '../../src/domain/session-token.js';
 import type { OAuthConnection } from '../../src/domain/session.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { sessionStoreContract } from './session-store.contract.js';
@@ -67,6 +67,22 @@ describe('RedisSessionStore (real Redis)', function () {
       await store().putConnection(id, connection);
       const raw = JSON.stringify(await client.hgetall(`${prefix}session:${id}`));
       for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1']) expect(raw).not.to.include(secret);
+    });
+
+    it('keeps an OAuth completion encrypted, under the hash of its value, for its TTL only', async () => {
+      const value = randomBytes(32).toString('base64url');
+      const site = { id: 'cloud-1', url: 'https://acme.atlassian.net', name: 'Acme' };
+      await store().putCompletion({
+        completionId: completionIdOf(value), sessionId: 'session-1', connection, site, sites: [site], expiresAt: Date.now() + 120_000,
+      });
+      const redisKey = `${prefix}completion:${completionIdOf(value)}`;
+      expect((await client.keys(`${prefix}*`)).some((k) => k.includes(value))).to.equal(false);
+      const raw = (await client.get(redisKey)) ?? '';
+      expect(raw).not.to.equal('');
+      for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1', value]) expect(raw).not.to.include(secret);
+      expect(await client.pttl(redisKey)).to.be.within(118_000, 120_000);
+      expect((await store().takeCompletion(completionIdOf(value)))?.connection.accessToken).to.equal(connection.accessToken);
+      expect(await client.exists(redisKey)).to.equal(0);
     });
 
     it('sets a TTL equal to the idle timeout and extends it on read', async () => {

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import type { Clock } from '../../src/application/ports/clock.js';
 import type { SessionStore } from '../../src/application/ports/session-store.js';
 import type { Product } from '../../src/domain/product.js';
-import type { Connection, OAuthConnection, PendingOAuth, Session } from '../../src/domain/session.js';
-import { sessionIdOf, stateIdOf } from '../../src/domain/session-token.js';
+import type { Connection, OAuthCompletion, OAuthConnection, PendingOAuth, Session } from '../../src/domain/session.js';
+import { completionIdOf, sessionIdOf, stateIdOf } from '../../src/domain/session-token.js';
 
 /**
  * What one adapter gives the contract. `advance` lets time pass for the store: an adapter on a fake clock moves
@@ -59,6 +59,19 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
         sessionId,
         sessionToken: `token-of-${sessionId}`,
         preferredSite: 'acme.atlassian.net',
+        codeVerifier: `verifier-of-${sessionId}`,
+        expiresAt: fixture.clock.now() + expiresInMs,
+      };
+    }
+
+    function completion(sessionId: string, expiresInMs: number): OAuthCompletion {
+      const site = { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' };
+      return {
+        completionId: completionIdOf(`completion-${newId()}`),
+        sessionId,
+        connection: connection('jira', `v-${sessionId}`),
+        site,
+        sites: [site, { id: 'cloud-beta', url: 'https://beta.atlassian.net', name: 'Beta' }],
         expiresAt: fixture.clock.now() + expiresInMs,
       };
     }
@@ -446,6 +459,54 @@ export function sessionStoreContract(name: string, make: () => Promise<SessionSt
 
         expect(await store.get(absent)).to.equal(undefined);
         expect(Object.keys((await store.get(present))?.connections ?? {})).to.deep.equal(['jira']);
+      });
+    });
+
+    describe('OAuth completions', () => {
+      it('returns a completion once, then never again', async () => {
+        const finished = completion(newId(), 60_000);
+        await store.putCompletion(finished);
+
+        expect(await store.takeCompletion(finished.completionId)).to.deep.equal(finished);
+        expect(await store.takeCompletion(finished.completionId)).to.equal(undefined);
+      });
+
+      it('answers undefined for an unknown completion', async () => {
+        expect(await store.takeCompletion(completionIdOf('never-issued'))).to.equal(undefined);
+      });
+
+      it('keeps completions apart, and apart from pending flows', async () => {
+        const first = completion(newId(), 60_000);
+        const second = completion(newId(), 60_000);
+        await store.putCompletion(first);
+        await store.putCompletion(second);
+
+        expect(await store.takePendingOAuth(first.completionId), 'a completion is not a state').to.equal(undefined);
+        expect((await store.takeCompletion(second.completionId))?.sessionId).to.equal(second.sessionId);
+        expect((await store.takeCompletion(first.completionId))?.sessionId).to.equal(first.sessionId);
+      });
+
+      it('forgets an expired completion', async () => {
+        const lifetime = Math.min(ttlMs / 2, 1000);
+        const finished = completion(newId(), lifetime);
+        await store.putCompletion(finished);
+
+        await fixture.advance(lifetime * 1.2);
+
+        expect(await store.takeCompletion(finished.completionId)).to.equal(undefined);
+      });
+
+      it('does not create or touch a session', async () => {
+        const absent = newId();
+        const present = newId();
+        await store.create(present);
+        await store.putConnection(present, connection('confluence', 'c1'));
+
+        await store.putCompletion(completion(absent, 60_000));
+        await store.putCompletion(completion(present, 60_000));
+
+        expect(await store.get(absent)).to.equal(undefined);
+        expect(Object.keys((await store.get(present))?.connections ?? {})).to.deep.equal(['confluence']);
       });
     });
   });

@@ -69,14 +69,14 @@ describe('sandbox: the example frontend in Chromium', function () {
     return sandbox;
   };
 
-  /** Waits until the element's text equals (string) or matches (RegExp) `expected`. */
-  async function expectText(selector: string, expected: string | RegExp, timeoutMs = 10_000): Promise<void> {
+  /** Waits until the element's text equals (string) or matches (RegExp) `expected`, on `on` (default: the main page). */
+  async function expectText(selector: string, expected: string | RegExp, timeoutMs = 10_000, on: Page = page): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let actual: string | null = null;
     while (Date.now() < deadline) {
-      actual = (await page.locator(selector).textContent({ timeout: timeoutMs }))?.trim() ?? null;
+      actual = (await on.locator(selector).textContent({ timeout: timeoutMs }))?.trim() ?? null;
       if (actual !== null && (typeof expected === 'string' ? actual === expected : expected.test(actual))) return;
-      await page.waitForTimeout(50);
+      await on.waitForTimeout(50);
     }
     expect.fail(`${selector}: expected ${String(expected)}, got ${JSON.stringify(actual)}`);
   }
@@ -105,8 +105,14 @@ describe('sandbox: the example frontend in Chromium', function () {
     expect(await storedToken()).to.equal(null);
   });
 
-  it('connects Jira through the OAuth redirect and the consent page', async () => {
+  it('connects Jira through the OAuth redirect, the consent page and the completion step', async () => {
     const { fakeUrl, frontendUrl, fake } = running();
+    // What the address bar says when the page sends the completion step: it must be clean by then.
+    const addressAtFinish: string[] = [];
+    await page.route('**/auth/oauth/complete', async (route) => {
+      if (route.request().method() === 'POST') addressAtFinish.push(page.url());
+      await route.continue();
+    });
     await page.click('#jira-oauth');
     await page.waitForURL((url) => url.origin === new URL(fakeUrl).origin && url.pathname === '/authorize');
     await expectText('#consent-title', `${OAUTH_APP.name} wants access to your Atlassian account`);
@@ -120,6 +126,8 @@ describe('sandbox: the example frontend in Chromium', function () {
     await page.waitForURL((url) => url.origin === new URL(frontendUrl).origin);
     await expectText('#jira-notice', 'Jira connected.');
     expect(page.url(), 'the outcome is removed from the address').to.equal(frontendUrl);
+    expect(addressAtFinish, 'one completion step, sent after the completion left the address bar').to.deep.equal([frontendUrl]);
+    await page.unroute('**/auth/oauth/complete');
     await expectText('#jira-status', `Connected · OAuth · ${SITES.acme.host}`);
     await expectText('#session-jira', new RegExp(`^Connected with OAuth to ${SITES.acme.name} \\(${SITES.acme.host}\\), since `));
     expect(await storedToken()).to.match(/^[A-Za-z0-9_-]{43}$/);
@@ -210,6 +218,45 @@ describe('sandbox: the example frontend in Chromium', function () {
     await page.waitForURL((url) => url.origin === new URL(frontendUrl).origin);
     await expectText('#jira-notice', `${ERROR_MESSAGES.oauth_denied({ product: 'Jira' })} oauth_denied`);
     await expectText('#jira-status', 'Not connected');
+  });
+
+  it("a sign-in link sent to someone else: the colleague's browser consents, the attacker's session stays not_connected", async () => {
+    const { serviceUrl, frontendUrl, fake } = running();
+    // The attacker starts a sign-in and sends its auth_url to a colleague.
+    const start = await fetch(`${serviceUrl}/auth/jira/oauth/start`);
+    const attackerToken = start.headers.get('x-session-token') ?? '';
+    const { auth_url: authUrl } = (await start.json()) as { auth_url: string };
+    const codesRedeemed = fake.tokenGrants.authorizationCode;
+
+    // The colleague: another, independent browser context (its own storage), signed in to Atlassian.
+    const colleague = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const colleaguePage = await colleague.newPage();
+      colleaguePage.on('pageerror', (error) => pageProblems.push(`colleague: ${String(error)}`));
+      await colleaguePage.goto(authUrl);
+      await expectText('#consent-title', `${OAUTH_APP.name} wants access to your Atlassian account`, 10_000, colleaguePage);
+      await colleaguePage.click('#allow');
+      await colleaguePage.waitForURL((url) => url.origin === new URL(frontendUrl).origin);
+      await expectText(
+        '#jira-notice',
+        `${ERROR_MESSAGES.completion_session_mismatch({ product: 'Jira' })} completion_session_mismatch`,
+        10_000,
+        colleaguePage,
+      );
+      expect(colleaguePage.url(), 'the completion is removed from the address').to.equal(frontendUrl);
+      await expectText('#jira-status', 'Not connected', 10_000, colleaguePage);
+    } finally {
+      await colleague.close();
+    }
+
+    expect(fake.tokenGrants.authorizationCode, "the colleague's consent was real: its code was redeemed").to.equal(codesRedeemed + 1);
+    const session = await fetch(`${serviceUrl}/auth/session`, { headers: { 'X-Session-Token': attackerToken } });
+    expect(session.status).to.equal(200);
+    const products = ((await session.json()) as { products: Record<string, { connected: boolean }> }).products;
+    expect(products['jira']?.connected, "the attacker's session").to.equal(false);
+    const listing = await fetch(`${serviceUrl}/jira/projects`, { headers: { 'X-Session-Token': attackerToken } });
+    expect(listing.status).to.equal(403);
+    expect(((await listing.json()) as { error: { code: string } }).error.code).to.equal('not_connected');
   });
 
   it('ran without a script error or a CSP violation', () => {

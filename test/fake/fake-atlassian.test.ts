@@ -1,6 +1,7 @@
 /**
  * Proves the behaviour (and the traps) of the fake Atlassian Cloud server itself.
  */
+import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 
 import { expect } from 'chai';
@@ -169,6 +170,42 @@ describe('FakeAtlassian', () => {
       expect(again.status).to.equal(400);
       expect(again.body).to.deep.equal({ error: 'invalid_grant', error_description: 'authorization_code is invalid' });
       expect(fake.tokenGrants.authorizationCode).to.be.greaterThan(0);
+    });
+
+    it('PKCE: a code issued with an S256 challenge is redeemed only with its verifier (400 invalid_grant otherwise), once', async () => {
+      const verifier = 'v'.repeat(20) + 'erifier-0123456789-abcdefgh';
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const codeWith = async (): Promise<string> => {
+        const res = await fetch(authorizeUrl(fake, { code_challenge: challenge, code_challenge_method: 'S256' }), { redirect: 'manual' });
+        expect(res.status).to.equal(302);
+        return new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
+      };
+      const body = (code: string, extra: Record<string, string> = {}) =>
+        ({ grant_type: 'authorization_code', client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code, redirect_uri: REDIRECT, ...extra });
+      const invalid = { status: 400, body: { error: 'invalid_grant', error_description: 'authorization_code is invalid' } };
+
+      expect(await tokenCall(fake, body(await codeWith())), 'no verifier').to.deep.equal(invalid);
+      expect(await tokenCall(fake, body(await codeWith(), { code_verifier: `${verifier}x` })), 'another verifier').to.deep.equal(invalid);
+      expect(await tokenCall(fake, body(await codeWith(), { code_verifier: challenge })), 'the challenge itself').to.deep.equal(invalid);
+      const code = await codeWith();
+      expect((await tokenCall(fake, body(code, { code_verifier: verifier }))).status).to.equal(200);
+      expect(await tokenCall(fake, body(code, { code_verifier: verifier })), 'used').to.deep.equal(invalid);
+      // Without a challenge, a verifier changes nothing (the check applies when a challenge was sent).
+      expect((await tokenCall(fake, body(await getCode(fake), { code_verifier: verifier }))).status).to.equal(200);
+    });
+
+    it('PKCE: /authorize refuses a challenge whose method is not S256, or that is not an S256 hash', async () => {
+      const challenge = createHash('sha256').update('x'.repeat(43)).digest('base64url');
+      const cases: Record<string, string>[] = [
+        { code_challenge: challenge },
+        { code_challenge: challenge, code_challenge_method: 'plain' },
+        { code_challenge: 'short', code_challenge_method: 'S256' },
+      ];
+      for (const over of cases) {
+        const res = await fetch(authorizeUrl(fake, over), { redirect: 'manual' });
+        expect(res.status, JSON.stringify(over)).to.equal(400);
+        expect(res.headers.get('location')).to.equal(null);
+      }
     });
 
     it('accepts form encoding, omits refresh_token without offline_access', async () => {

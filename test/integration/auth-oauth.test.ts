@@ -5,10 +5,12 @@ import {
   CLIENTS,
   call,
   callbackUrl,
+  completionOf,
   connectWithOAuth,
   consent,
   expectError,
   expectNoStackTrace,
+  finishOAuth,
   startHarness,
   startOAuthFlow,
   withSession,
@@ -130,6 +132,17 @@ describe('OAuth 2.0 (3LO) sign-in', () => {
         const path = product === 'jira' ? '/jira/projects' : '/confluence/spaces';
         const listing = await call(h.url(path), withSession(sessionToken));
         expect(listing.status, JSON.stringify(listing.body)).to.equal(200);
+      });
+
+      it('401 invalid_session when the session was logged out before the callback, and the session stays gone', async () => {
+        const flow = await startOAuthFlow(h, product);
+        const back = await consent(flow.authUrl);
+        expect((await call(h.url('/auth/session'), withSession(flow.sessionToken, { method: 'DELETE' }))).status).to.equal(204);
+
+        expectError(await call(back.toString()), 401, 'invalid_session');
+
+        expectError(await call(h.url('/auth/session'), withSession(flow.sessionToken)), 401, 'invalid_session');
+        expect(h.fake.countRequests({ path: '/oauth/token' }), 'the code is not redeemed').to.equal(0);
       });
 
       it('400 invalid_request when code or state is missing', async () => {
@@ -314,11 +327,13 @@ describe('OAuth callback with OAUTH_RETURN_URL', () => {
   }
 
   for (const product of PRODUCTS) {
-    it(`${product}: success redirects to ?product=${product}&status=connected, and the session is connected`, async () => {
+    it(`${product}: success redirects to ?product=${product}&status=pending&completion=…, and the completion step connects`, async () => {
       const flow = await startOAuthFlow(h, product);
       const res = await call((await consent(flow.authUrl)).toString());
-      expectRedirect(res, { product, status: 'connected' });
-      expect(res.headers.get('location')).to.equal(`http://frontend.test/after?product=${product}&status=connected`);
+      const completion = completionOf(res);
+      expectRedirect(res, { product, status: 'pending', completion });
+      expect(res.headers.get('location')).to.equal(`http://frontend.test/after?product=${product}&status=pending&completion=${completion}`);
+      expect((await finishOAuth(h, completion, flow.sessionToken)).status).to.equal(200);
       const listing = await call(h.url(product === 'jira' ? '/jira/projects' : '/confluence/spaces'), withSession(flow.sessionToken));
       expect(listing.status, JSON.stringify(listing.body)).to.equal(200);
     });
@@ -339,7 +354,8 @@ describe('OAuth callback with OAUTH_RETURN_URL', () => {
   it('a reused state redirects with code=invalid_state', async () => {
     const flow = await startOAuthFlow(h, 'jira');
     const back = await consent(flow.authUrl);
-    expectRedirect(await call(back.toString()), { product: 'jira', status: 'connected' });
+    const first = await call(back.toString());
+    expectRedirect(first, { product: 'jira', status: 'pending', completion: completionOf(first) });
     expectRedirect(await call(back.toString()), { product: 'jira', status: 'error', code: 'invalid_state' });
   });
 });

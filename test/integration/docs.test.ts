@@ -7,6 +7,7 @@ const OPERATIONS: [string, string][] = [
   ['/', 'get'],
   ['/auth/{product}/oauth/start', 'get'],
   ['/auth/{product}/oauth/callback', 'get'],
+  ['/auth/oauth/complete', 'post'],
   ['/auth/{product}/api-token', 'post'],
   ['/jira/projects', 'get'],
   ['/confluence/spaces', 'get'],
@@ -91,6 +92,21 @@ describe('API documentation', () => {
     expect(isErrorSchema(doc, login['401']!.content?.['application/json']?.schema)).to.equal(true);
     const start = doc.paths['/auth/{product}/oauth/start']!['get']!.responses;
     expect(Object.keys(start)).to.include.members(['200', '503']);
+  });
+
+  it('documents the completion step: its body, its answer, and 400/401/403 in the error schema', () => {
+    const complete = doc.paths['/auth/oauth/complete']!['post']! as OpenApiDoc['paths'][string][string] & {
+      requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
+    };
+    const body = resolve(doc, complete.requestBody?.content?.['application/json']?.schema) as { properties?: Record<string, unknown>; required?: string[] };
+    expect(body.required).to.deep.equal(['completion']);
+    const ok = resolve(doc, complete.responses['200']!.content?.['application/json']?.schema) as { properties?: Record<string, unknown> };
+    expect(Object.keys(ok.properties ?? {})).to.include.members(['session_token', 'product', 'site', 'sites']);
+    for (const status of ['400', '401', '403']) {
+      expect(isErrorSchema(doc, complete.responses[status]!.content?.['application/json']?.schema), status).to.equal(true);
+    }
+    expect(JSON.stringify(complete.responses['400'])).to.include('invalid_completion');
+    expect(JSON.stringify(complete.responses['403'])).to.include('completion_session_mismatch');
   });
 
   it('GET /docs is an HTML page whose local swagger-ui assets all answer 200', async () => {

@@ -32,6 +32,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['GET', '/auth/confluence/oauth/callback'],
   ['POST', '/auth/jira/api-token'],
   ['POST', '/auth/confluence/api-token'],
+  ['POST', '/auth/oauth/complete'],
   ['GET', '/jira/projects'],
   ['GET', '/confluence/spaces'],
   ['GET', '/auth/session'],

@@ -145,11 +145,11 @@ describe('security headers: the OAuth redirect (OAUTH_RETURN_URL) carries no-ref
   before(async () => { h = await startHarness({ OAUTH_RETURN_URL: 'http://frontend.test/connected' }); });
   after(async () => { await h.close(); });
 
-  it('the 302 to the frontend has Referrer-Policy: no-referrer (the callback URL holds code and state) and no-store', async () => {
+  it('the 302 to the frontend has Referrer-Policy: no-referrer (the callback URL holds code and state, the target a completion) and no-store', async () => {
     const flow = await startOAuthFlow(h, 'jira');
     const res = await call((await consent(flow.authUrl)).toString());
     expect(res.status).to.equal(302);
-    expect(header(res, 'location')).to.equal('http://frontend.test/connected?product=jira&status=connected');
+    expect(header(res, 'location')).to.match(/^http:\/\/frontend\.test\/connected\?product=jira&status=pending&completion=[A-Za-z0-9_-]{43}$/);
     expect(header(res, 'referrer-policy')).to.equal('no-referrer');
     expect(header(res, 'cache-control')).to.equal('no-store');
     expect(header(res, 'x-content-type-options')).to.equal('nosniff');

@@ -203,6 +203,49 @@ export function callbackUrl(h: Harness, product: 'jira' | 'confluence', params: 
 }
 
 // ---------------------------------------------------------------------------------------------
+// The return-URL mode (OAUTH_RETURN_URL): the callback redirects with a completion value, the frontend finishes.
+
+/** The `completion` value of a callback's 302 to OAUTH_RETURN_URL (`status=pending`); throws on any other answer. */
+export function completionOf(redirect: CallResult): string {
+  const location = redirect.headers.get('location');
+  const target = location === null ? undefined : new URL(location);
+  const completion = target?.searchParams.get('completion');
+  if (redirect.status !== 302 || target?.searchParams.get('status') !== 'pending' || !completion) {
+    throw new Error(`callback answered ${redirect.status} ${location ?? JSON.stringify(redirect.body)}`);
+  }
+  return completion;
+}
+
+/** POST /auth/oauth/complete as the frontend sends it: the completion in JSON, the session token in the header. */
+export function finishOAuth(h: Harness, completion: unknown, sessionToken?: string): Promise<CallResult> {
+  return call(h.url('/auth/oauth/complete'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(sessionToken === undefined ? {} : { 'X-Session-Token': sessionToken }) },
+    body: JSON.stringify({ completion }),
+  });
+}
+
+export interface CompletedFlow {
+  readonly sessionToken: string;
+  /** The callback's 302 to OAUTH_RETURN_URL. */
+  readonly redirect: CallResult;
+  readonly completion: string;
+  /** The answer of POST /auth/oauth/complete. */
+  readonly finish: CallResult;
+}
+
+/**
+ * The whole sign-in in the return-URL mode, by one browser: start, consent, the callback's redirect, then the
+ * completion step with the session token from start. `sessionToken` joins an existing session.
+ */
+export async function connectWithCompletion(h: Harness, product: 'jira' | 'confluence', sessionToken?: string): Promise<CompletedFlow> {
+  const flow = await startOAuthFlow(h, product, sessionToken);
+  const redirect = await call((await consent(flow.authUrl)).toString());
+  const completion = completionOf(redirect);
+  return { sessionToken: flow.sessionToken, redirect, completion, finish: await finishOAuth(h, completion, flow.sessionToken) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Raw HTTP, for requests node-fetch refuses to make (odd methods, headers, bodies) — added for the hardening suites.
 
 export interface RawResponse {

@@ -40,6 +40,8 @@ export class SequenceTokenGenerator implements TokenGenerator {
   private sessions = 0;
   private states = 0;
   private ids = 0;
+  private verifiers = 0;
+  private completions = 0;
 
   sessionToken(): string {
     return `session${String(++this.sessions).padStart(36, '0')}`;
@@ -47,6 +49,14 @@ export class SequenceTokenGenerator implements TokenGenerator {
 
   oauthState(): string {
     return `state${String(++this.states).padStart(38, '0')}`;
+  }
+
+  pkceVerifier(): string {
+    return `verifier${String(++this.verifiers).padStart(35, '0')}`;
+  }
+
+  oauthCompletion(): string {
+    return `completion${String(++this.completions).padStart(33, '0')}`;
   }
 
   id(): string {

@@ -129,6 +129,14 @@ describe('loadConfig', () => {
       expect(config.sessionTtlSeconds).to.equal(3600);
       expect(config.atlassian.apiUrl).to.equal('http://127.0.0.1:9999');
     });
+
+    it('binds OAuth sign-ins: PKCE on and a completion TTL of 120 s by default; both can be set', () => {
+      expect(loadConfig({})).to.deep.include({ oauthPkce: true, oauthCompletionTtlSeconds: 120 });
+      expect(loadConfig({ OAUTH_PKCE: 'false', OAUTH_COMPLETION_TTL_SECONDS: '30' })).to.deep.include({
+        oauthPkce: false,
+        oauthCompletionTtlSeconds: 30,
+      });
+    });
   });
 
   describe('session lifetimes and store bounds', () => {
@@ -169,6 +177,8 @@ describe('loadConfig', () => {
       ['PORT', '70000'],
       ['OAUTH_STATE_TTL_SECONDS', '-1'],
       ['OAUTH_STATE_TTL_SECONDS', '0'],
+      ['OAUTH_COMPLETION_TTL_SECONDS', '0'],
+      ['OAUTH_PKCE', 'maybe'],
       ['SESSION_TTL_SECONDS', '1.5'],
       ['ATLASSIAN_DEFAULT_SITE', 'evil.com'],
       ['ATLASSIAN_SITE_URL_TEMPLATE', 'https://acme.atlassian.net'],

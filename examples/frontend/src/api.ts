@@ -55,6 +55,11 @@ export interface LoginResult {
   readonly site: Site;
 }
 
+/** The answer of the OAuth completion step: the connected site and every site the grant covers. */
+export interface OAuthLoginResult extends LoginResult {
+  readonly sites: readonly Site[];
+}
+
 export interface ApiTokenCredentials {
   readonly email: string;
   readonly api_token: string;
@@ -108,6 +113,14 @@ export class ConnectorClient {
     const query = site !== undefined && site !== '' ? `?site=${encodeURIComponent(site)}` : '';
     const body = await this.request<{ auth_url: string }>('GET', `/auth/${product}/oauth/start${query}`);
     return body.auth_url;
+  }
+
+  /**
+   * The last step of an OAuth sign-in: hands the `completion` value from the return URL to the service with this
+   * tab's session token. The service attaches the grant only if this session started the sign-in.
+   */
+  finishOAuth(completion: string): Promise<OAuthLoginResult> {
+    return this.request<OAuthLoginResult>('POST', '/auth/oauth/complete', { completion });
   }
 
   loginWithApiToken(product: Product, credentials: ApiTokenCredentials): Promise<LoginResult> {

@@ -166,21 +166,31 @@ async function connectWithToken(product: Product, form: HTMLFormElement): Promis
   }
 }
 
-/** Back from Atlassian: the service redirected here with `?product=…&status=connected|error&code=…`. */
-function handleOAuthReturn(): void {
+/**
+ * Back from Atlassian: the service redirected here with `?product=…&status=pending&completion=…` (or
+ * `status=error&code=…`). Nothing is connected yet: this tab finishes the sign-in with its own session token, so
+ * a sign-in someone else started (a link they sent) connects nothing, and the page says so.
+ */
+async function handleOAuthReturn(): Promise<void> {
   const params = new URLSearchParams(window.location.search);
   const status = params.get('status');
   if (status === null) return;
+  // At once, before any request: the completion must not stay in the address bar, the history or a shared link.
+  window.history.replaceState(null, '', window.location.pathname);
   const product = params.get('product');
   const area: NoticeArea = product === 'jira' || product === 'confluence' ? product : 'session';
-  if (status === 'connected' && area !== 'session') {
-    notify(area, 'success', `${PRODUCT_NAMES[area]} connected.`);
-  } else {
-    const code = params.get('code') ?? 'unexpected_response';
-    showError(area, new ApiError(code, code, 0));
+  const completion = params.get('completion');
+  if (status === 'pending' && completion !== null && area !== 'session') {
+    try {
+      await api.finishOAuth(completion);
+      notify(area, 'success', `${PRODUCT_NAMES[area]} connected.`);
+    } catch (error) {
+      showError(area, error);
+    }
+    return;
   }
-  // Keep the address clean, so a reload does not show the outcome again.
-  window.history.replaceState(null, '', window.location.pathname);
+  const code = params.get('code') ?? 'unexpected_response';
+  showError(area, new ApiError(code, code, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,9 +298,8 @@ function start(): void {
   const logoutButton = el<HTMLButtonElement>('logout');
   logoutButton.addEventListener('click', () => void busy(logoutButton, 'Logging out…', logout));
 
-  handleOAuthReturn();
   renderSession(undefined);
-  void refreshSession();
+  void handleOAuthReturn().then(() => refreshSession());
 }
 
 start();

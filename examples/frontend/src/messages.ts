@@ -13,6 +13,8 @@ export const API_ERROR_CODES = [
   'invalid_request',
   'invalid_site',
   'invalid_state',
+  'invalid_completion',
+  'completion_session_mismatch',
   'oauth_denied',
   'invalid_grant',
   'invalid_credentials',
@@ -74,6 +76,10 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
   invalid_request: () => 'The answer from Atlassian was incomplete, so nothing was connected. Please start the connection again.',
   invalid_site: () => 'That is not an Atlassian Cloud site. Enter a site such as "acme" or "acme.atlassian.net".',
   invalid_state: () => 'This sign-in has expired or was already used. Please start the connection again.',
+  invalid_completion: (c) => `This sign-in has expired or was already used, so ${product(c)} was not connected. Please start the connection again.`,
+  completion_session_mismatch: (c) =>
+    `This sign-in was started in another browser or by someone else, so ${product(c)} was not connected here. ` +
+    'If you did not start it, ignore it; otherwise start the connection again from this page.',
   oauth_denied: (c) => `Access was not granted on Atlassian's consent page, so ${product(c)} was not connected.`,
   invalid_grant: () => 'Atlassian refused the sign-in (it expired or was already used). Please connect again.',
   invalid_credentials: (c) =>

@@ -31,8 +31,10 @@ export class TokenAnswerLostError extends AppError {}
  */
 export interface AtlassianOAuthGateway {
   isConfigured(product: Product): boolean;
-  authorizationUrl(product: Product, state: string): string;
-  exchangeCode(product: Product, code: string): Promise<OAuthTokens>;
+  /** With a PKCE challenge (S256), the code can only be exchanged with its verifier. */
+  authorizationUrl(product: Product, state: string, codeChallenge?: string): string;
+  /** `codeVerifier` is sent when the authorization request carried a challenge. */
+  exchangeCode(product: Product, code: string, codeVerifier?: string): Promise<OAuthTokens>;
   refresh(product: Product, refreshToken: string): Promise<OAuthTokens>;
   accessibleResources(accessToken: string): Promise<AccessibleResource[]>;
 }

@@ -1,5 +1,5 @@
 import type { Product } from '../../domain/product.js';
-import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 
 /**
  * Where sessions and pending OAuth flows live. Sessions are keyed by the hash of their token. A session with a
@@ -22,6 +22,8 @@ import type { Connection, PendingOAuth, Session } from '../../domain/session.js'
  * - `putPendingOAuth` never creates a session; a session without a connection that it names lives at least the
  *   short expiry from now, so the new flow can complete in it.
  * - `takePendingOAuth` returns a pending flow once, then never again; an expired one is absent.
+ * - `takeCompletion` likewise returns a finished flow once, then never again; an expired one is absent. Neither
+ *   pending flows nor completions create or touch a session.
  * - A backend failure is `store_unavailable`, within a bounded time; never a hang or a driver error.
  */
 export interface SessionStore {
@@ -32,6 +34,8 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
   putPendingOAuth(pending: PendingOAuth): Promise<void>;
   takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined>;
+  putCompletion(completion: OAuthCompletion): Promise<void>;
+  takeCompletion(completionId: string): Promise<OAuthCompletion | undefined>;
 }
 
 /** How long sessions live; every adapter takes these. */

@@ -2,11 +2,12 @@ import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import { PRODUCT_NAMES } from '../../domain/product.js';
 import { siteHostOf, type ConnectedSite, type OAuthConnection } from '../../domain/session.js';
-import { stateIdOf } from '../../domain/session-token.js';
+import { completionIdOf, stateIdOf } from '../../domain/session-token.js';
 import type { AccessibleResource, AtlassianOAuthGateway } from '../ports/atlassian-oauth-gateway.js';
 import type { Clock } from '../ports/clock.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { TokenGenerator } from '../ports/token-generator.js';
+import { invalidSession } from '../session-access.js';
 
 export interface CompleteOAuthInput {
   /** The product whose callback was called; absent on the shared callback, where the state names it. */
@@ -15,6 +16,11 @@ export interface CompleteOAuthInput {
   readonly state?: string;
   /** Atlassian's `error` parameter, present when the user declined or authorization failed. */
   readonly error?: string;
+  /**
+   * Keep the grant under a one-time completion value for the browser that started the flow (FinishOAuth)
+   * instead of attaching it to the flow's session: whoever consents is not necessarily whoever started.
+   */
+  readonly bindToBrowser?: boolean;
 }
 
 export interface CompleteOAuthOutput {
@@ -39,15 +45,24 @@ const OAUTH_ERRORS: ReadonlySet<string> = new Set([
   'temporarily_unavailable',
 ]);
 
+/** With `bindToBrowser`: the value the browser hands to POST /auth/oauth/complete, nothing attached yet. */
+export interface AwaitingCompletionOutput {
+  readonly product: Product;
+  readonly completion: string;
+}
+
 export class CompleteOAuth {
   constructor(
     private readonly store: SessionStore,
     private readonly oauth: AtlassianOAuthGateway,
     private readonly tokens: TokenGenerator,
     private readonly clock: Clock,
+    private readonly settings: { readonly completionTtlSeconds: number },
   ) {}
 
-  async execute(input: CompleteOAuthInput): Promise<CompleteOAuthOutput> {
+  execute(input: CompleteOAuthInput & { readonly bindToBrowser: true }): Promise<AwaitingCompletionOutput>;
+  execute(input: CompleteOAuthInput & { readonly bindToBrowser?: false }): Promise<CompleteOAuthOutput>;
+  async execute(input: CompleteOAuthInput): Promise<CompleteOAuthOutput | AwaitingCompletionOutput> {
     if (input.error !== undefined) {
       // Burn the state so the same flow cannot be completed later with a code.
       const burnt = input.state ? await this.store.takePendingOAuth(stateIdOf(input.state)) : undefined;
@@ -66,8 +81,10 @@ export class CompleteOAuth {
     }
     const product = pending.product;
     const name = PRODUCT_NAMES[product];
+    // Logged out (or expired) since the start: do not redeem a grant nobody can use.
+    if ((await this.store.get(pending.sessionId)) === undefined) throw invalidSession();
 
-    const granted = await this.oauth.exchangeCode(product, input.code);
+    const granted = await this.oauth.exchangeCode(product, input.code, pending.codeVerifier);
     const usable = usableSites(await this.oauth.accessibleResources(granted.accessToken), product);
     const chosen = pending.preferredSite === undefined
       ? usable[0]
@@ -89,7 +106,20 @@ export class CompleteOAuth {
       accessTokenExpiresAt: now + granted.expiresInSeconds * 1000,
       scopes: granted.scopes,
     };
-    await this.store.putConnection(pending.sessionId, connection);
+    if (input.bindToBrowser === true) {
+      const completion = this.tokens.oauthCompletion();
+      await this.store.putCompletion({
+        completionId: completionIdOf(completion),
+        sessionId: pending.sessionId,
+        connection,
+        site: chosen,
+        sites: usable,
+        expiresAt: now + this.settings.completionTtlSeconds * 1000,
+      });
+      return { product, completion };
+    }
+    // false: the session ended meanwhile, and the store refuses to bring it back.
+    if (!(await this.store.putConnection(pending.sessionId, connection))) throw invalidSession();
     return { sessionToken: pending.sessionToken, product, site: chosen, sites: usable };
   }
 }

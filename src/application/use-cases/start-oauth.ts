@@ -1,6 +1,7 @@
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import { PRODUCT_NAMES } from '../../domain/product.js';
+import { pkceChallengeOf } from '../../domain/pkce.js';
 import { stateIdOf } from '../../domain/session-token.js';
 import { normaliseSite } from '../../domain/site.js';
 import type { AtlassianOAuthGateway } from '../ports/atlassian-oauth-gateway.js';
@@ -27,7 +28,11 @@ export class StartOAuth {
     private readonly oauth: AtlassianOAuthGateway,
     private readonly tokens: TokenGenerator,
     private readonly clock: Clock,
-    private readonly settings: { readonly stateTtlSeconds: number },
+    private readonly settings: {
+      readonly stateTtlSeconds: number;
+      /** Send a PKCE challenge (S256) and keep its verifier for the exchange. */
+      readonly pkce: boolean;
+    },
   ) {}
 
   async execute(input: StartOAuthInput): Promise<StartOAuthOutput> {
@@ -42,14 +47,17 @@ export class StartOAuth {
     if (session.isNew) await this.store.create(session.sessionId);
 
     const state = this.tokens.oauthState();
+    const codeVerifier = this.settings.pkce ? this.tokens.pkceVerifier() : undefined;
     await this.store.putPendingOAuth({
       stateId: stateIdOf(state),
       product: input.product,
       sessionId: session.sessionId,
       sessionToken: session.sessionToken,
       ...(preferredSite === undefined ? {} : { preferredSite }),
+      ...(codeVerifier === undefined ? {} : { codeVerifier }),
       expiresAt: this.clock.now() + this.settings.stateTtlSeconds * 1000,
     });
-    return { authUrl: this.oauth.authorizationUrl(input.product, state), sessionToken: session.sessionToken };
+    const challenge = codeVerifier === undefined ? undefined : pkceChallengeOf(codeVerifier);
+    return { authUrl: this.oauth.authorizationUrl(input.product, state, challenge), sessionToken: session.sessionToken };
   }
 }

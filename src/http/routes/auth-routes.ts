@@ -2,7 +2,8 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type {} from 'koa-bodyparser'; // declares ctx.request.body
 import type { AuthenticateWithToken } from '../../application/use-cases/authenticate-with-token.js';
-import type { CompleteOAuth, CompleteOAuthOutput } from '../../application/use-cases/complete-oauth.js';
+import type { CompleteOAuth, CompleteOAuthInput, CompleteOAuthOutput } from '../../application/use-cases/complete-oauth.js';
+import type { FinishOAuth } from '../../application/use-cases/finish-oauth.js';
 import type { StartOAuth } from '../../application/use-cases/start-oauth.js';
 import type { Product } from '../../domain/product.js';
 import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
@@ -11,15 +12,19 @@ import { toAppError } from '../error-middleware.js';
 import { failedAttemptLimit } from '../failed-attempt-limit.js';
 import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';
-import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthStartQuery } from '../schemas.js';
+import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthCompleteBody, OAuthStartQuery } from '../schemas.js';
 import { sendSessionToken, sessionTokenOf } from '../session-header.js';
 import { validate } from '../validate.js';
 
 export interface AuthRouteDeps {
   readonly startOAuth: StartOAuth;
   readonly completeOAuth: CompleteOAuth;
+  readonly finishOAuth: FinishOAuth;
   readonly authenticateWithToken: AuthenticateWithToken;
-  /** When set, the OAuth callback redirects the browser here instead of answering JSON. */
+  /**
+   * When set, the OAuth callback redirects the browser here with a completion value instead of answering JSON,
+   * and POST /auth/oauth/complete attaches the grant.
+   */
   readonly oauthReturnUrl?: string;
   readonly authLimiter: AttemptLimiter;
   readonly logger: Logger;
@@ -47,16 +52,18 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
 
   async function callback(ctx: Context, product: Product | undefined): Promise<void> {
     if (deps.oauthReturnUrl === undefined) {
-      respondWithSession(ctx, await completeFromQuery(deps.completeOAuth, product, ctx));
+      respondWithSession(ctx, await deps.completeOAuth.execute(callbackInput(ctx, product)));
       return;
     }
     // The browser is on this URL, not the frontend: send it back to the frontend with the outcome either way.
+    // Nothing is attached yet: the frontend finishes with POST /auth/oauth/complete and its own session token.
     const target = new URL(deps.oauthReturnUrl);
     if (product !== undefined) target.searchParams.set('product', product);
     try {
-      const result = await completeFromQuery(deps.completeOAuth, product, ctx);
+      const result = await deps.completeOAuth.execute({ ...callbackInput(ctx, product), bindToBrowser: true });
       target.searchParams.set('product', result.product);
-      target.searchParams.set('status', 'connected');
+      target.searchParams.set('status', 'pending');
+      target.searchParams.set('completion', result.completion);
     } catch (thrown) {
       const error = toAppError(thrown);
       if (error.code === 'internal_error') ctx.app.emit('error', thrown, ctx);
@@ -65,6 +72,11 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
     }
     ctx.redirect(target.toString());
   }
+
+  router.post('/auth/oauth/complete', jsonOnly(), deps.jsonBody, async (ctx) => {
+    const body = validate(OAuthCompleteBody, ctx.request.body ?? {}, 'request body');
+    respondWithSession(ctx, await deps.finishOAuth.execute({ completion: body.completion, sessionToken: sessionTokenOf(ctx) }));
+  });
 
   router.post('/auth/:product/api-token', failedAttemptLimit(deps.authLimiter, deps.logger, 'api-token'), jsonOnly(), deps.jsonBody, async (ctx) => {
     const product = productParam(ctx.params['product']);
@@ -82,14 +94,9 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
 
 }
 
-function completeFromQuery(useCase: CompleteOAuth, product: Product | undefined, ctx: Context): Promise<CompleteOAuthOutput> {
+function callbackInput(ctx: Context, product: Product | undefined): Omit<CompleteOAuthInput, 'bindToBrowser'> {
   const query = validate(OAuthCallbackQuery, ctx.query, 'query');
-  return useCase.execute({
-    product,
-    code: query.code,
-    state: query.state,
-    error: query.error,
-  });
+  return { product, code: query.code, state: query.state, error: query.error };
 }
 
 function respondWithSession(ctx: Context, result: CompleteOAuthOutput): void {

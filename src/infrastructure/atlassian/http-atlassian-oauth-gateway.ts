@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TokenAnswerLostError, type AccessibleResource, type AtlassianOAuthGateway, type OAuthTokens } from '../../application/ports/atlassian-oauth-gateway.js';
 import { AppError } from '../../domain/errors.js';
+import { PKCE_METHOD } from '../../domain/pkce.js';
 import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
 import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
 import type { AtlassianUrls } from './atlassian-urls.js';
@@ -40,7 +41,7 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
     return this.clients[product] !== undefined;
   }
 
-  authorizationUrl(product: Product, state: string): string {
+  authorizationUrl(product: Product, state: string, codeChallenge?: string): string {
     const client = this.client(product);
     // Built by hand so spaces in `scope` are %20, as in every Atlassian example (URLSearchParams writes `+`).
     const params: [string, string][] = [
@@ -52,10 +53,11 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
       ['response_type', 'code'],
       ['prompt', 'consent'],
     ];
+    if (codeChallenge !== undefined) params.push(['code_challenge', codeChallenge], ['code_challenge_method', PKCE_METHOD]);
     return `${this.authUrl}/authorize?${params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
   }
 
-  async exchangeCode(product: Product, code: string): Promise<OAuthTokens> {
+  async exchangeCode(product: Product, code: string, codeVerifier?: string): Promise<OAuthTokens> {
     const client = this.client(product);
     return this.grant(product, {
       grant_type: 'authorization_code',
@@ -63,6 +65,7 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
       client_secret: client.clientSecret,
       code,
       redirect_uri: client.redirectUri,
+      ...(codeVerifier === undefined ? {} : { code_verifier: codeVerifier }),
     });
   }
 

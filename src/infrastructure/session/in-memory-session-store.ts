@@ -1,7 +1,7 @@
 import type { Clock } from '../../application/ports/clock.js';
 import type { SessionLifetimes, SessionStore } from '../../application/ports/session-store.js';
 import type { Product } from '../../domain/product.js';
-import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 import { deepFreeze } from '../deep-freeze.js';
 
 interface StoredSession {
@@ -37,6 +37,7 @@ export class InMemorySessionStore implements SessionStore {
   private readonly empty = new Map<string, StoredSession>();
   private readonly connected = new Map<string, StoredSession>();
   private readonly pending = new Map<string, PendingOAuth>();
+  private readonly completions = new Map<string, OAuthCompletion>();
   private readonly idleTtlMs: number;
   private readonly emptyTtlMs: number;
   private readonly maxAgeMs: number;
@@ -113,6 +114,19 @@ export class InMemorySessionStore implements SessionStore {
     return pending.expiresAt > this.clock.now() ? pending : undefined;
   }
 
+  async putCompletion(completion: OAuthCompletion): Promise<void> {
+    this.sweep();
+    this.completions.delete(completion.completionId);
+    this.completions.set(completion.completionId, frozenCopy(completion));
+  }
+
+  async takeCompletion(completionId: string): Promise<OAuthCompletion | undefined> {
+    const completion = this.completions.get(completionId);
+    if (completion === undefined) return undefined;
+    this.completions.delete(completionId);
+    return completion.expiresAt > this.clock.now() ? completion : undefined;
+  }
+
   /** Sessions currently held, expired ones not yet evicted included. */
   get size(): number {
     return this.empty.size + this.connected.size;
@@ -154,6 +168,7 @@ export class InMemorySessionStore implements SessionStore {
     evictExpired(this.empty, now);
     evictExpired(this.connected, now);
     evictExpired(this.pending, now);
+    evictExpired(this.completions, now);
   }
 
   private toSession(id: string, stored: StoredSession): Session {

@@ -4,7 +4,7 @@ import type { SessionStore } from '../../application/ports/session-store.js';
 import { AppError } from '../../domain/errors.js';
 import { PRODUCTS, type Product } from '../../domain/product.js';
 import { storeUnavailable } from '../store-unavailable.js';
-import type { Connection, PendingOAuth, Session } from '../../domain/session.js';
+import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 import type { SessionCipher } from './session-cipher.js';
 
 /**
@@ -242,6 +242,24 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
+  /** Encrypted like a pending flow (it holds the tokens), and taken with GETDEL so only one instance gets it. */
+  async putCompletion(completion: OAuthCompletion): Promise<void> {
+    return this.guard(async () => {
+      const ttl = completion.expiresAt - this.clock.now();
+      if (ttl <= 0) return;
+      const key = this.completionKey(completion.completionId);
+      await this.redis.set(key, this.seal(key, 'completion', completion), 'PX', ttl);
+    });
+  }
+
+  async takeCompletion(completionId: string): Promise<OAuthCompletion | undefined> {
+    return this.guard(async () => {
+      const key = this.completionKey(completionId);
+      const sealed = await this.redis.getdel(key);
+      return sealed === null ? undefined : this.open<OAuthCompletion>(key, 'completion', sealed);
+    });
+  }
+
   /**
    * A record no configured key opens (or that is not ours) is deleted rather than left to be read, and failed,
    * on every request that names it — unless it was rewritten since we read it.
@@ -268,6 +286,10 @@ export class RedisSessionStore implements SessionStore {
 
   private stateKey(stateId: string): string {
     return `${this.options.keyPrefix}state:${stateId}`;
+  }
+
+  private completionKey(completionId: string): string {
+    return `${this.options.keyPrefix}completion:${completionId}`;
   }
 
   private seal(key: string, field: string, value: unknown): string {

@@ -57,6 +57,7 @@ export function handleConsentAuthorize(state: FakeState, ctx: Ctx): void {
     state: request.state,
     accountId: request.user.accountId,
     expiresAt: state.now() + AUTH_CODE_TTL_MS,
+    ...(request.codeChallenge === undefined ? {} : { codeChallenge: request.codeChallenge }),
   });
   sendText(ctx.res, 200, consentPage(state, request, requestId), 'text/html;charset=UTF-8', PAGE_HEADERS);
 }

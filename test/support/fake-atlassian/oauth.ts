@@ -2,7 +2,7 @@
  * auth.atlassian.com (/authorize, /oauth/token) and api.atlassian.com identity endpoints
  * (/oauth/token/accessible-resources, /me) — atlassian.md §1–§4.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { REQUIRE, SCOPE_RE, relevantScopes, satisfies, scopeProduct } from './scopes.js';
 import { AUTH_CODE_TTL_MS, REFRESH_ABSOLUTE_MS, type FakeState } from './state.js';
@@ -23,6 +23,10 @@ import {
 // ---------------------------------------------------------------------------------------------
 // GET /authorize
 
+/** RFC 7636 §4.1 and §4.2: 43–128 unreserved characters; an S256 challenge is 43 base64url characters. */
+const PKCE_VERIFIER_RE = /^[A-Za-z0-9._~-]{43,128}$/;
+const PKCE_CHALLENGE_RE = /^[A-Za-z0-9_-]{43}$/;
+
 export function authorizeError(ctx: Ctx, error: string, description: string): void {
   // Atlassian shows id.atlassian.com/error?error=...; it never redirects back to an unverified redirect_uri.
   sendText(ctx.res, 400, htmlPage(`Something went wrong (${error})`, `error=${error} error_description=${description}`), 'text/html;charset=UTF-8');
@@ -42,6 +46,8 @@ export interface AuthorizeRequest {
   scopes: string[];
   state: string;
   user: FakeUser;
+  /** PKCE (RFC 7636) challenge; only S256 is accepted, as auth.atlassian.com's metadata advertises. */
+  codeChallenge?: string;
 }
 
 /** Checks the query of `GET /authorize`; on a bad request answers the error page and returns undefined. */
@@ -63,13 +69,17 @@ export function parseAuthorizeRequest(state: FakeState, ctx: Ctx): AuthorizeRequ
   const st = q.get('state');
   if (st === null || st === '') return void authorizeError(ctx, 'invalid_request', 'state is required');
   if (q.get('prompt') !== 'consent') return void authorizeError(ctx, 'invalid_request', 'prompt must be consent');
+  const codeChallenge = q.get('code_challenge') ?? undefined;
+  if (codeChallenge !== undefined && (q.get('code_challenge_method') !== 'S256' || !PKCE_CHALLENGE_RE.test(codeChallenge))) {
+    return void authorizeError(ctx, 'invalid_request', 'code_challenge must be a S256 challenge with code_challenge_method=S256');
+  }
 
   const consent = state.consent;
   const user = consent.email !== undefined ? state.findUserByEmail(consent.email) : state.userOrder[0];
   if (!user) {
     return void sendText(ctx.res, 500, htmlPage('Fake misconfigured', 'No user to consent (addUser / setConsent).'), 'text/html;charset=UTF-8');
   }
-  return { client, redirectUri, scopes, state: st, user };
+  return { client, redirectUri, scopes, state: st, user, ...(codeChallenge === undefined ? {} : { codeChallenge }) };
 }
 
 /** Of `hosts`, the user's sites that carry a product the scopes ask for: what a consent adds to the grant. */
@@ -93,6 +103,7 @@ export function redirectWithCode(state: FakeState, ctx: Ctx, r: Omit<ConsentRequ
     hosts,
     expiresAt: state.now() + AUTH_CODE_TTL_MS,
     used: false,
+    ...(r.codeChallenge === undefined ? {} : { codeChallenge: r.codeChallenge }),
   });
   redirect(ctx, appendParams(r.redirectUri, [['code', code], ['state', r.state]]));
 }
@@ -149,6 +160,13 @@ function parseTokenBody(ctx: Ctx): Map<string, string> | null {
     return out;
   }
   return null;
+}
+
+/** RFC 7636 §4.6: a code issued with a challenge is redeemed only with the verifier whose S256 hash it is. */
+function verifierMatches(challenge: string | undefined, verifier: string | undefined): boolean {
+  if (challenge === undefined) return true;
+  if (verifier === undefined || !PKCE_VERIFIER_RE.test(verifier)) return false;
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url') === challenge;
 }
 
 function issueAccessToken(state: FakeState, grant: Grant): string {
@@ -229,7 +247,7 @@ export function handleToken(state: FakeState, ctx: Ctx): void {
     if (!code || !redirectUri) return tokenError(ctx, 400, 'invalid_request', 'Missing code or redirect_uri');
     const rec = state.codes.get(code);
     const ok = rec !== undefined && !rec.used && rec.clientId === client.clientId &&
-      state.now() < rec.expiresAt && rec.redirectUri === redirectUri;
+      state.now() < rec.expiresAt && rec.redirectUri === redirectUri && verifierMatches(rec.codeChallenge, body.get('code_verifier'));
     if (rec !== undefined && rec.clientId === client.clientId) rec.used = true; // any attempt consumes the code
     if (!ok) return tokenError(ctx, 400, 'invalid_grant', 'authorization_code is invalid');
     const grant = grantFor(state, client, rec.accountId);

@@ -190,6 +190,8 @@ export interface AuthCodeRecord {
   hosts: string[];
   expiresAt: number;
   used: boolean;
+  /** PKCE (S256) challenge of the authorization request, when it sent one. */
+  codeChallenge?: string;
 }
 
 /** An `/authorize` request waiting for the user's answer on the consent page; answered once. */
@@ -200,6 +202,7 @@ export interface ConsentRequestRecord {
   state: string;
   accountId: string;
   expiresAt: number;
+  codeChallenge?: string;
 }
 
 /** One grant per (app, Atlassian account). Re-consent adds sites/scopes; after revocation a new grant is created. */

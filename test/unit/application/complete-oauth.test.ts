@@ -1,15 +1,17 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import type { AccessibleResource, OAuthTokens } from '../../../src/application/ports/atlassian-oauth-gateway.js';
 import { CompleteOAuth } from '../../../src/application/use-cases/complete-oauth.js';
 import { AppError } from '../../../src/domain/errors.js';
 import type { Product } from '../../../src/domain/product.js';
 import type { ApiTokenConnection } from '../../../src/domain/session.js';
-import { sessionIdOf, stateIdOf } from '../../../src/domain/session-token.js';
+import { completionIdOf, sessionIdOf, stateIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, stubOAuthGateway } from '../../support/port-fakes.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const STATE_TTL_MS = 600_000;
+const COMPLETION_TTL_SECONDS = 120;
 
 const TOKENS: OAuthTokens = {
   accessToken: 'access-1',
@@ -43,10 +45,10 @@ function makeSut() {
   const oauth = stubOAuthGateway();
   oauth.exchangeCode.resolves(TOKENS);
   oauth.accessibleResources.resolves([ACME]);
-  const sut = new CompleteOAuth(store, oauth, tokens, clock);
+  const sut = new CompleteOAuth(store, oauth, tokens, clock, { completionTtlSeconds: COMPLETION_TTL_SECONDS });
 
   /** What StartOAuth leaves behind: a session and a pending flow bound to it. Answers the state and the session. */
-  async function started(product: Product, options: { sessionToken?: string; preferredSite?: string } = {}) {
+  async function started(product: Product, options: { sessionToken?: string; preferredSite?: string; codeVerifier?: string } = {}) {
     const sessionToken = options.sessionToken ?? tokens.sessionToken();
     const sessionId = sessionIdOf(sessionToken);
     if ((await store.get(sessionId)) === undefined) await store.create(sessionId);
@@ -57,6 +59,7 @@ function makeSut() {
       sessionId,
       sessionToken,
       ...(options.preferredSite === undefined ? {} : { preferredSite: options.preferredSite }),
+      ...(options.codeVerifier === undefined ? {} : { codeVerifier: options.codeVerifier }),
       expiresAt: clock.now() + STATE_TTL_MS,
     });
     return { state, sessionToken, sessionId };
@@ -159,8 +162,20 @@ describe('CompleteOAuth', () => {
 
       await sut.execute({ product: 'jira', state, code: 'code-1' });
 
-      expect(oauth.exchangeCode.calledOnceWithExactly('jira', 'code-1')).to.equal(true);
+      expect(oauth.exchangeCode.calledOnceWith('jira', 'code-1')).to.equal(true);
       expect(oauth.accessibleResources.calledOnceWithExactly('access-1')).to.equal(true);
+    });
+
+    it('sends the PKCE verifier kept with the flow, and none for a flow without one', async () => {
+      const { sut, oauth, started } = makeSut();
+      const withPkce = await started('jira', { codeVerifier: 'v'.repeat(43) });
+      const without = await started('jira');
+
+      await sut.execute({ product: 'jira', state: withPkce.state, code: 'code-1' });
+      await sut.execute({ product: 'jira', state: without.state, code: 'code-2' });
+
+      expect(oauth.exchangeCode.firstCall.args).to.deep.equal(['jira', 'code-1', 'v'.repeat(43)]);
+      expect(oauth.exchangeCode.secondCall.args).to.deep.equal(['jira', 'code-2', undefined]);
     });
 
     it("answers the token of the session the state was bound to, and the chosen site", async () => {
@@ -243,6 +258,70 @@ describe('CompleteOAuth', () => {
 
       expect(output.sessionToken).to.equal(sessionToken);
       expect((await store.get(sessionId))?.connections.jira).to.deep.include({ method: 'oauth', accessToken: 'access-1' });
+    });
+  });
+
+  describe('the session ended before the callback', () => {
+    it('answers invalid_session after a logout, without redeeming the code, and the session stays gone', async () => {
+      const { sut, store, oauth, started } = makeSut();
+      const { state, sessionId } = await started('jira');
+      await store.delete(sessionId);
+
+      await expectAppError(sut.execute({ product: 'jira', state, code: 'code-1' }), 'invalid_session');
+
+      expect(oauth.exchangeCode.called).to.equal(false);
+      expect(await store.get(sessionId)).to.equal(undefined);
+    });
+
+    it('answers invalid_session when the store refuses the connection (the session ended during the exchange)', async () => {
+      const { sut, store, started } = makeSut();
+      const { state } = await started('jira');
+      sinon.stub(store, 'putConnection').resolves(false);
+
+      await expectAppError(sut.execute({ product: 'jira', state, code: 'code-1' }), 'invalid_session');
+    });
+  });
+
+  describe('bound to the browser (bindToBrowser, with OAUTH_RETURN_URL)', () => {
+    it('attaches nothing: the grant waits under the hash of a fresh completion value, for the session that started', async () => {
+      const { sut, store, clock, started } = makeSut();
+      const { state, sessionId } = await started('jira');
+
+      const output = await sut.execute({ product: 'jira', state, code: 'code-1', bindToBrowser: true });
+
+      expect(output).to.deep.equal({ product: 'jira', completion: output.completion });
+      expect(output.completion).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect((await store.get(sessionId))?.connections).to.deep.equal({});
+      expect(await store.takeCompletion(output.completion), 'stored under the raw value').to.equal(undefined);
+      const kept = await store.takeCompletion(completionIdOf(output.completion));
+      expect(kept).to.deep.include({
+        completionId: completionIdOf(output.completion),
+        sessionId,
+        site: { id: 'cloud-acme', url: 'https://acme.atlassian.net', name: 'Acme' },
+        expiresAt: clock.now() + COMPLETION_TTL_SECONDS * 1000,
+      });
+      expect(kept?.connection).to.deep.include({ product: 'jira', method: 'oauth', accessToken: 'access-1', refreshToken: 'refresh-1' });
+    });
+
+    it('keeps the completion until just before its TTL', async () => {
+      const { sut, store, clock, started } = makeSut();
+      const { state } = await started('jira');
+      const { completion } = await sut.execute({ product: 'jira', state, code: 'code-1', bindToBrowser: true });
+
+      clock.advance(COMPLETION_TTL_SECONDS * 1000 - 1);
+
+      expect(await store.takeCompletion(completionIdOf(completion))).to.not.equal(undefined);
+    });
+
+    it('issues a different completion value for every flow', async () => {
+      const { sut, started } = makeSut();
+      const first = await started('jira');
+      const second = await started('jira');
+
+      const a = await sut.execute({ product: 'jira', state: first.state, code: 'code-1', bindToBrowser: true });
+      const b = await sut.execute({ product: 'jira', state: second.state, code: 'code-2', bindToBrowser: true });
+
+      expect(a.completion).to.not.equal(b.completion);
     });
   });
 

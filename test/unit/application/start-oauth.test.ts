@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { StartOAuth } from '../../../src/application/use-cases/start-oauth.js';
 import { sessionIdOf, stateIdOf } from '../../../src/domain/session-token.js';
@@ -7,7 +8,7 @@ import { expectAppError, FixedClock, SequenceTokenGenerator, stubOAuthGateway } 
 const SESSION_TTL_SECONDS = 3600;
 const STATE_TTL_SECONDS = 600;
 
-function makeSut() {
+function makeSut(pkce = true) {
   const clock = new FixedClock();
   const store = new InMemorySessionStore(clock, SESSION_TTL_SECONDS);
   const tokens = new SequenceTokenGenerator();
@@ -16,7 +17,7 @@ function makeSut() {
   oauth.authorizationUrl.callsFake(
     (product, state) => `https://auth.atlassian.com/authorize?product=${product}&state=${encodeURIComponent(state)}`,
   );
-  const sut = new StartOAuth(store, oauth, tokens, clock, { stateTtlSeconds: STATE_TTL_SECONDS });
+  const sut = new StartOAuth(store, oauth, tokens, clock, { stateTtlSeconds: STATE_TTL_SECONDS, pkce });
   return { sut, store, clock, tokens, oauth };
 }
 
@@ -100,12 +101,44 @@ describe('StartOAuth', () => {
     const state = stateOf(output.authUrl);
 
     expect(await store.takePendingOAuth(state), 'stored under the raw state').to.equal(undefined);
-    expect(await store.takePendingOAuth(stateIdOf(state))).to.deep.equal({
+    expect(await store.takePendingOAuth(stateIdOf(state))).to.deep.include({
       stateId: stateIdOf(state),
       product: 'jira',
       sessionId: sessionIdOf(output.sessionToken),
       sessionToken: output.sessionToken,
       expiresAt: clock.now() + STATE_TTL_SECONDS * 1000,
+    });
+  });
+
+  describe('PKCE', () => {
+    it('sends the S256 challenge of a fresh verifier, and keeps the verifier with the flow', async () => {
+      const { sut, store, oauth } = makeSut();
+
+      const output = await sut.execute({ product: 'jira' });
+
+      const pending = await store.takePendingOAuth(stateIdOf(stateOf(output.authUrl)));
+      expect(pending?.codeVerifier).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const [, , challenge] = oauth.authorizationUrl.firstCall.args;
+      expect(challenge).to.equal(createHash('sha256').update(pending?.codeVerifier ?? '').digest('base64url'));
+      expect(challenge).to.not.equal(pending?.codeVerifier);
+    });
+
+    it('uses a different verifier on every start', async () => {
+      const { sut, oauth } = makeSut();
+
+      await sut.execute({ product: 'jira' });
+      await sut.execute({ product: 'jira' });
+
+      expect(oauth.authorizationUrl.firstCall.args[2]).to.not.equal(oauth.authorizationUrl.secondCall.args[2]);
+    });
+
+    it('sends no challenge and keeps no verifier when PKCE is off', async () => {
+      const { sut, store, oauth } = makeSut(false);
+
+      const output = await sut.execute({ product: 'jira' });
+
+      expect(oauth.authorizationUrl.firstCall.args[2]).to.equal(undefined);
+      expect(await store.takePendingOAuth(stateIdOf(stateOf(output.authUrl)))).to.not.have.property('codeVerifier');
     });
   });
 

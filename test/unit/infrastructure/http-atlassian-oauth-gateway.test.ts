@@ -99,3 +99,36 @@ describe('HttpAtlassianOAuthGateway: token-endpoint failures', () => {
     expect(caught).not.to.be.instanceOf(TokenAnswerLostError);
   });
 });
+
+describe('HttpAtlassianOAuthGateway: PKCE', () => {
+  const TOKENS = upstream(200, { access_token: 'access-1', expires_in: 3600, scope: 'read:jira-work' });
+
+  it('adds code_challenge and code_challenge_method=S256 to the authorization URL when given a challenge', () => {
+    const { sut } = makeSut(TOKENS);
+
+    const url = new URL(sut.authorizationUrl('jira', 'state-1', 'challenge-1'));
+
+    expect(url.searchParams.get('code_challenge')).to.equal('challenge-1');
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(url.searchParams.get('state')).to.equal('state-1');
+  });
+
+  it('sends neither parameter without a challenge', () => {
+    const { sut } = makeSut(TOKENS);
+
+    const url = new URL(sut.authorizationUrl('jira', 'state-1'));
+
+    expect(url.searchParams.has('code_challenge')).to.equal(false);
+    expect(url.searchParams.has('code_challenge_method')).to.equal(false);
+  });
+
+  it('sends code_verifier with the code exchange when given one, and no such field otherwise', async () => {
+    const { sut, http } = makeSut(TOKENS);
+
+    await sut.exchangeCode('jira', 'code-1', 'verifier-1');
+    await sut.exchangeCode('jira', 'code-2');
+
+    expect(http.requests[0]?.body).to.deep.include({ grant_type: 'authorization_code', code: 'code-1', code_verifier: 'verifier-1' });
+    expect(http.requests[1]?.body).to.not.have.property('code_verifier');
+  });
+});
