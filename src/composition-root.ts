@@ -108,6 +108,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     const redis = r.resolve<Redis | null>(TOKENS.redis);
     return new FlexibleAttemptLimiter(
       config.authRateLimitPerMinute,
+      'auth-fail',
       redis === null || store.kind !== 'redis' ? undefined : { client: redis, keyPrefix: store.keyPrefix },
     );
   });
