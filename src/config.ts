@@ -25,6 +25,8 @@ const httpUrl = z
 const optionalHttpUrl = z.preprocess((value) => (value === '' ? undefined : value), httpUrl.optional());
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const PROXY_FLAG_WORDS: ReadonlyMap<string, string> = new Map([['true', '1'], ['yes', '1'], ['false', '0'], ['no', '0']]);
+
 function booleanFlag(fallback: boolean) {
   return z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -76,7 +78,14 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
-  TRUST_PROXY: booleanFlag(false),
+  // Hops, not a flag: with one proxy the client is the right-most X-Forwarded-For entry, and anything left of it
+  // is whatever the client sent. true/yes and false/no remain as the old flag's words for 1 and 0.
+  TRUST_PROXY: z
+    .string()
+    .default('0')
+    .transform((value) => PROXY_FLAG_WORDS.get(value) ?? value)
+    .pipe(z.string().regex(/^\d{1,2}$/, 'must be the number of trusted proxy hops (0, 1, 2, …), or true (1) or false (0)'))
+    .transform(Number),
   DOCS_ENABLED: booleanFlag(true),
   METRICS_ENABLED: booleanFlag(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -119,8 +128,11 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
   readonly authRateLimitPerMinute: number;
-  /** Read the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  readonly trustProxy: boolean;
+  /**
+   * Trusted proxy hops in front of the service: the client address is the X-Forwarded-For entry this many places
+   * from the right; 0 ignores the header and uses the socket address.
+   */
+  readonly trustProxy: number;
   readonly docsEnabled: boolean;
   readonly metricsEnabled: boolean;
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];

@@ -46,8 +46,8 @@ export interface HttpSettings {
   readonly frontendOrigins?: readonly string[];
   readonly oauthReturnUrl?: string;
   readonly maxBodyBytes?: number;
-  /** Trust X-Forwarded-For for the client address (behind a proxy that sets it). */
-  readonly trustProxy?: boolean;
+  /** Proxy hops to trust: the client address is the X-Forwarded-For entry this many from the right; 0 ignores it. */
+  readonly trustProxy?: number;
   readonly docsEnabled?: boolean;
   readonly metricsEnabled?: boolean;
 }
@@ -58,7 +58,11 @@ const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
 export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   const app = new Koa();
   app.silent = true;
-  app.proxy = settings.trustProxy ?? false;
+  // Koa keeps the right-most maxIpsCount entries of X-Forwarded-For and takes the first of them: exactly the entry
+  // `hops` from the right, so entries a client wrote further left are never read.
+  const hops = settings.trustProxy ?? 0;
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
     // Only chosen fields: Node's parser errors carry the raw bytes of the request (headers, tokens included).
     const { name, message, code, stack } = (error ?? {}) as { name?: string; message?: string; code?: unknown; stack?: string };

@@ -70,13 +70,32 @@ describe('property: loadConfig', () => {
     );
   });
 
-  it('TRUST_PROXY, DOCS_ENABLED and METRICS_ENABLED accept only the documented flag words', () => {
+  it('DOCS_ENABLED and METRICS_ENABLED accept only the documented flag words', () => {
     fc.assert(
-      fc.property(fc.constantFrom('TRUST_PROXY', 'DOCS_ENABLED', 'METRICS_ENABLED'), fc.oneof(fc.constantFrom('true', 'false', '1', '0', 'yes', 'no'), fc.string()), (name, flag) => {
+      fc.property(fc.constantFrom('DOCS_ENABLED', 'METRICS_ENABLED'), fc.oneof(fc.constantFrom('true', 'false', '1', '0', 'yes', 'no'), fc.string()), (name, flag) => {
         const result = load({ [name]: flag });
         const known = ['true', 'false', '1', '0', 'yes', 'no'].includes(flag.trim()) || flag.trim() === '';
         if (flag.trim() !== flag && flag.trim() !== '') return; // surrounding spaces: not part of the contract either way
         expect(result instanceof ConfigError, `${name}=${JSON.stringify(flag)}`).to.equal(!known);
+      }),
+      { ...RUNS, numRuns: 500 },
+    );
+  });
+
+  it('TRUST_PROXY: a number of hops (0-99) is taken as it is, true/yes is 1, false/no is 0, anything else is refused', () => {
+    const words = new Map([['true', 1], ['yes', 1], ['false', 0], ['no', 0]]);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 0, max: 99 }).map(String), fc.constantFrom(...words.keys()), fc.string()), (hops) => {
+        if (hops.trim() !== hops) return; // surrounding spaces: not part of the contract either way
+        const result = load({ TRUST_PROXY: hops });
+        const expected = hops === '' ? 0 : /^\d{1,2}$/.test(hops) ? Number(hops) : words.get(hops);
+        if (expected === undefined) {
+          expect(result, `TRUST_PROXY=${JSON.stringify(hops)}`).to.be.instanceOf(ConfigError);
+          expect((result as ConfigError).message).to.include('TRUST_PROXY');
+        } else {
+          expect(result, `TRUST_PROXY=${JSON.stringify(hops)}`).not.to.be.instanceOf(ConfigError);
+          expect((result as Config).trustProxy).to.equal(expected);
+        }
       }),
       { ...RUNS, numRuns: 500 },
     );

@@ -130,6 +130,23 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('TRUST_PROXY: the number of trusted proxy hops', () => {
+    it('is 0 by default: X-Forwarded-For is not read', () => {
+      expect(loadConfig({}).trustProxy).to.equal(0);
+    });
+
+    it('reads a number of hops as it is', () => {
+      for (const hops of [0, 1, 2, 5, 16]) expect(loadConfig({ TRUST_PROXY: String(hops) }).trustProxy).to.equal(hops);
+    });
+
+    it('keeps the old flag words: true and yes are 1 hop, false and no are 0', () => {
+      expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).to.equal(1);
+      expect(loadConfig({ TRUST_PROXY: 'yes' }).trustProxy).to.equal(1);
+      expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).to.equal(0);
+      expect(loadConfig({ TRUST_PROXY: 'no' }).trustProxy).to.equal(0);
+    });
+  });
+
   describe('refuses bad values with a ConfigError naming the variable', () => {
     const bad: readonly [string, string][] = [
       ['PORT', 'abc'],
@@ -141,6 +158,10 @@ describe('loadConfig', () => {
       ['ATLASSIAN_SITE_URL_TEMPLATE', 'https://acme.atlassian.net'],
       ['ATLASSIAN_AUTH_URL', 'ftp://auth.atlassian.com'],
       ['LOG_LEVEL', 'loud'],
+      ['TRUST_PROXY', '-1'],
+      ['TRUST_PROXY', '1.5'],
+      ['TRUST_PROXY', 'always'],
+      ['TRUST_PROXY', '0x1'],
     ];
     for (const [variable, value] of bad) {
       it(`${variable}=${value}`, () => {
