@@ -69,6 +69,7 @@ export const TOKENS = {
   disconnectProduct: Symbol('DisconnectProduct'),
   metrics: Symbol('Metrics'),
   authLimiter: Symbol('AttemptLimiter'),
+  oauthStartLimiter: Symbol('OAuthStartLimiter'),
 } as const;
 
 /** A refresh lease outlives the slowest token call (the upstream timeout) so it cannot lapse mid-refresh. */
@@ -103,15 +104,17 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
     return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
   });
-  single<AttemptLimiter>(TOKENS.authLimiter, (r) => {
-    if (config.authRateLimitPerMinute === 0) return new NoAttemptLimit();
+  const attemptLimiter = (perMinute: number, name: string) => (r: DependencyContainer): AttemptLimiter => {
+    if (perMinute === 0) return new NoAttemptLimit();
     const redis = r.resolve<Redis | null>(TOKENS.redis);
     return new FlexibleAttemptLimiter(
-      config.authRateLimitPerMinute,
-      'auth-fail',
+      perMinute,
+      name,
       redis === null || store.kind !== 'redis' ? undefined : { client: redis, keyPrefix: store.keyPrefix },
     );
-  });
+  };
+  single<AttemptLimiter>(TOKENS.authLimiter, attemptLimiter(config.authRateLimitPerMinute, 'auth-fail'));
+  single<AttemptLimiter>(TOKENS.oauthStartLimiter, attemptLimiter(config.oauthStartRateLimitPerMinute, 'oauth-start'));
   if (store.kind === 'redis') {
     single(TOKENS.redis, () => {
       const redis = new Redis(store.url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000 });
@@ -220,6 +223,7 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     disconnectProduct: c.resolve(TOKENS.disconnectProduct),
     metrics: c.resolve(TOKENS.metrics),
     authLimiter: c.resolve(TOKENS.authLimiter),
+    oauthStartLimiter: c.resolve(TOKENS.oauthStartLimiter),
     logger: c.resolve(TOKENS.logger),
   };
 }

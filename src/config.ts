@@ -78,6 +78,7 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  OAUTH_START_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   // Hops, not a flag: with one proxy the client is the right-most X-Forwarded-For entry, and anything left of it
   // is whatever the client sent. true/yes and false/no remain as the old flag's words for 1 and 0.
   TRUST_PROXY: z
@@ -128,6 +129,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
   readonly authRateLimitPerMinute: number;
+  /** OAuth starts per client per minute before 429 (each may end in a token request with the client secret); 0 = off. */
+  readonly oauthStartRateLimitPerMinute: number;
   /**
    * Trusted proxy hops in front of the service: the client address is the X-Forwarded-For entry this many places
    * from the right; 0 ignores the header and uses the socket address.
@@ -198,6 +201,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    oauthStartRateLimitPerMinute: e.OAUTH_START_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     docsEnabled: e.DOCS_ENABLED,
     metricsEnabled: e.METRICS_ENABLED,

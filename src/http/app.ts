@@ -38,6 +38,8 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Failed API-token logins per client. */
   readonly authLimiter: AttemptLimiter;
+  /** OAuth starts per client: each may end in a token request that carries the client secret. */
+  readonly oauthStartLimiter: AttemptLimiter;
 }
 
 export interface HttpSettings {

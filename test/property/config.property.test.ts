@@ -11,7 +11,7 @@ const VARIABLES = [
   'ATLASSIAN_AUTH_URL', 'ATLASSIAN_API_URL', 'ATLASSIAN_SITE_URL_TEMPLATE', 'ATLASSIAN_DEFAULT_SITE', 'OAUTH_STATE_TTL_SECONDS',
   'OAUTH_RETURN_URL', 'SESSION_TTL_SECONDS', 'SESSION_STORE', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'SESSION_ENCRYPTION_KEY',
   'UPSTREAM_TIMEOUT_MS', 'UPSTREAM_MAX_RETRIES', 'UPSTREAM_MAX_RETRY_WAIT_MS', 'UPSTREAM_RETRY_BASE_MS', 'UPSTREAM_DEADLINE_MS',
-  'UPSTREAM_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS', 'MAX_BODY_BYTES', 'AUTH_RATE_LIMIT_PER_MINUTE', 'TRUST_PROXY', 'DOCS_ENABLED',
+  'UPSTREAM_CONCURRENCY', 'SHUTDOWN_TIMEOUT_MS', 'MAX_BODY_BYTES', 'AUTH_RATE_LIMIT_PER_MINUTE', 'OAUTH_START_RATE_LIMIT_PER_MINUTE', 'TRUST_PROXY', 'DOCS_ENABLED',
   'METRICS_ENABLED', 'LOG_LEVEL',
 ] as const;
 
@@ -59,12 +59,13 @@ describe('property: loadConfig', () => {
     );
   });
 
-  it('MAX_BODY_BYTES and AUTH_RATE_LIMIT_PER_MINUTE: any non-negative integer is taken as it is', () => {
+  it('MAX_BODY_BYTES, AUTH_RATE_LIMIT_PER_MINUTE and OAUTH_START_RATE_LIMIT_PER_MINUTE: any non-negative integer is taken as it is', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 100_000 }), (bytes, perMinute) => {
-        const config = loadConfig({ MAX_BODY_BYTES: String(bytes), AUTH_RATE_LIMIT_PER_MINUTE: String(perMinute) });
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (bytes, perMinute, starts) => {
+        const config = loadConfig({ MAX_BODY_BYTES: String(bytes), AUTH_RATE_LIMIT_PER_MINUTE: String(perMinute), OAUTH_START_RATE_LIMIT_PER_MINUTE: String(starts) });
         expect(config.maxBodyBytes).to.equal(bytes);
         expect(config.authRateLimitPerMinute).to.equal(perMinute);
+        expect(config.oauthStartRateLimitPerMinute).to.equal(starts);
       }),
       { ...RUNS, numRuns: 300 },
     );

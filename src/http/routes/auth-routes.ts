@@ -8,7 +8,7 @@ import type { Product } from '../../domain/product.js';
 import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { toAppError } from '../error-middleware.js';
-import { failedAttemptLimit } from '../failed-attempt-limit.js';
+import { failedAttemptLimit, requestRateLimit } from '../failed-attempt-limit.js';
 import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';
 import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthStartQuery } from '../schemas.js';
@@ -22,6 +22,7 @@ export interface AuthRouteDeps {
   /** When set, the OAuth callback redirects the browser here instead of answering JSON. */
   readonly oauthReturnUrl?: string;
   readonly authLimiter: AttemptLimiter;
+  readonly oauthStartLimiter: AttemptLimiter;
   readonly logger: Logger;
   /** Parses a JSON request body within the size limit (koa-bodyparser). */
   readonly jsonBody: Middleware;
@@ -29,7 +30,9 @@ export interface AuthRouteDeps {
 
 export function authRoutes(router: Router, deps: AuthRouteDeps): void {
 
-  router.get('/auth/:product/oauth/start', async (ctx) => {
+  // Anonymous callers could otherwise start flows without end, each able to send the client secret to Atlassian's
+  // token endpoint with a made-up code. Callbacks need no limit: an unknown state is refused before any upstream call.
+  router.get('/auth/:product/oauth/start', requestRateLimit(deps.oauthStartLimiter, deps.logger, 'oauth-start'), async (ctx) => {
     const product = productParam(ctx.params['product']);
     const query = validate(OAuthStartQuery, ctx.query, 'query');
     const result = await deps.startOAuth.execute({
