@@ -148,6 +148,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
           rateLimitBaseMs: RATE_LIMIT_BASE_MS,
         },
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
+        maxInFlight: config.atlassian.maxInFlight,
       },
       logger,
       (call) => metrics.upstreamCall(call),
@@ -239,6 +240,7 @@ export function buildService(config: Config, logger: Logger, overrides: Override
     trustProxy: config.trustProxy,
     docsEnabled: config.docsEnabled,
     metricsEnabled: config.metricsEnabled,
+    maxInflightListingsPerSession: config.maxInflightListingsPerSession,
   });
   return { app, container };
 }

@@ -75,10 +75,15 @@ const schema = z.object({
   UPSTREAM_RETRY_BASE_MS: positiveInt(250),
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  MAX_INFLIGHT_UPSTREAM: z.coerce.number().int().min(0).default(256),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   OAUTH_START_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  MAX_INFLIGHT_LISTINGS_PER_SESSION: z.coerce.number().int().min(0).default(4),
   // Hops, not a flag: with one proxy the client is the right-most X-Forwarded-For entry, and anything left of it
   // is whatever the client sent. true/yes and false/no remain as the old flag's words for 1 and 0.
   TRUST_PROXY: z
@@ -117,6 +122,8 @@ export interface Config {
     readonly maxRetryWaitMs: number;
     readonly retryBaseMs: number;
     readonly concurrency: number;
+    /** Requests in flight to Atlassian at once in this instance before `503 overloaded`; 0 = no bound. */
+    readonly maxInFlight: number;
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
@@ -126,11 +133,15 @@ export interface Config {
     | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string; readonly encryptionKeys: readonly string[] };
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
+  /** Node's server timeouts: slow clients cannot hold connections for Node's defaults (60 s headers, 300 s request). */
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
   readonly maxBodyBytes: number;
   /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
   readonly authRateLimitPerMinute: number;
   /** OAuth starts per client per minute before 429 (each may end in a token request with the client secret); 0 = off. */
   readonly oauthStartRateLimitPerMinute: number;
+  /** Listings of one session running at once in this instance before `503 overloaded`; 0 = no bound. */
+  readonly maxInflightListingsPerSession: number;
   /**
    * Trusted proxy hops in front of the service: the client address is the X-Forwarded-For entry this many places
    * from the right; 0 ignores the header and uses the socket address.
@@ -157,6 +168,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node's http server refuses this combination: the headers are part of the request.
+    throw new ConfigError([`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`]);
+  }
   const encryptionKeys = e.SESSION_ENCRYPTION_KEY?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   if (e.SESSION_STORE === 'redis') {
     const problems = encryptionKeyProblems(encryptionKeys);
@@ -190,6 +205,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxRetryWaitMs: e.UPSTREAM_MAX_RETRY_WAIT_MS,
       retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
       concurrency: e.UPSTREAM_CONCURRENCY,
+      maxInFlight: e.MAX_INFLIGHT_UPSTREAM,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),
@@ -199,9 +215,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys }
         : { kind: 'memory' },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     maxBodyBytes: e.MAX_BODY_BYTES,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
     oauthStartRateLimitPerMinute: e.OAUTH_START_RATE_LIMIT_PER_MINUTE,
+    maxInflightListingsPerSession: e.MAX_INFLIGHT_LISTINGS_PER_SESSION,
     trustProxy: e.TRUST_PROXY,
     docsEnabled: e.DOCS_ENABLED,
     metricsEnabled: e.METRICS_ENABLED,

@@ -16,6 +16,7 @@ import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
+import { inFlightPerSession } from './load-shedding.js';
 import { observabilityMiddleware } from './observability-middleware.js';
 import { securityHeaders } from './security-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -52,6 +53,8 @@ export interface HttpSettings {
   readonly trustProxy?: number;
   readonly docsEnabled?: boolean;
   readonly metricsEnabled?: boolean;
+  /** Listings of one session running at once before `503 overloaded`; 0 or unset: no limit. */
+  readonly maxInflightListingsPerSession?: number;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
@@ -79,6 +82,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   // Only the route that reads a body parses one: every other request skips the parser.
   const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), strict: true });
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
+  router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(settings.maxInflightListingsPerSession ?? 0));
   listingRoutes(router, deps);
   if (settings.metricsEnabled ?? true) {
     router.get('/metrics', async (ctx) => {

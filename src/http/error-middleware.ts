@@ -27,6 +27,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   oauth_not_configured: 503,
   upstream_unavailable: 503,
   store_unavailable: 503,
+  overloaded: 503,
   upstream_timeout: 504,
 };
 

@@ -147,6 +147,32 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('load shedding and server timeouts', () => {
+    it('defaults: 4 listings per session, 256 upstream calls, headers 10 s, request 30 s, keep-alive 5 s', () => {
+      const config = loadConfig({});
+      expect(config.maxInflightListingsPerSession).to.equal(4);
+      expect(config.atlassian.maxInFlight).to.equal(256);
+      expect(config.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    });
+
+    it('reads each of them, and 0 turns a bound off', () => {
+      const config = loadConfig({
+        MAX_INFLIGHT_LISTINGS_PER_SESSION: '0',
+        MAX_INFLIGHT_UPSTREAM: '12',
+        HTTP_HEADERS_TIMEOUT_MS: '2000',
+        HTTP_REQUEST_TIMEOUT_MS: '2000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '61000',
+      });
+      expect(config.maxInflightListingsPerSession).to.equal(0);
+      expect(config.atlassian.maxInFlight).to.equal(12);
+      expect(config.http).to.deep.equal({ headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 61_000 });
+    });
+
+    it('refuses a header timeout longer than the request timeout (Node would refuse to create the server)', () => {
+      expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '40000' }).join('\n')).to.include('HTTP_HEADERS_TIMEOUT_MS');
+    });
+  });
+
   describe('refuses bad values with a ConfigError naming the variable', () => {
     const bad: readonly [string, string][] = [
       ['PORT', 'abc'],
@@ -162,6 +188,12 @@ describe('loadConfig', () => {
       ['TRUST_PROXY', '1.5'],
       ['TRUST_PROXY', 'always'],
       ['TRUST_PROXY', '0x1'],
+      ['MAX_INFLIGHT_LISTINGS_PER_SESSION', '-1'],
+      ['MAX_INFLIGHT_UPSTREAM', '2.5'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+      ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '-5'],
+      ['OAUTH_START_RATE_LIMIT_PER_MINUTE', '-1'],
     ];
     for (const [variable, value] of bad) {
       it(`${variable}=${value}`, () => {
