@@ -16,7 +16,7 @@ import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
-import { inFlightPerSession } from './load-shedding.js';
+import { countShed, inFlightPerSession } from './load-shedding.js';
 import { observabilityMiddleware } from './observability-middleware.js';
 import { securityHeaders } from './security-middleware.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -96,6 +96,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   app.use(securityHeaders());
   app.use(errorMiddleware());
   app.use(notFoundMiddleware());
+  app.use(countShed(deps.metrics));
   app.use(
     cors({
       origin: (ctx) => allowedOrigin(ctx.get('Origin'), settings.frontendOrigins),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectWithToken, expectError, rawRequest, startHarness, withSession, call, type Harness } from '../support/harness.js';
+import { call, connectWithToken, expectError, rawRequest, startHarness, withSession, type Harness } from '../support/harness.js';
 
 const PROJECT_SEARCH = /\/rest\/api\/3\/project\/search$/;
 
@@ -54,6 +54,12 @@ describe('load shedding: MAX_INFLIGHT_LISTINGS_PER_SESSION (default 4)', () => {
     expect(await Promise.all(running.map((listing) => listing.result))).to.deep.equal([200, 200, 200, 200]);
     expect((await call(h.url('/jira/projects'), withSession(a))).status, 'the slots are given back').to.equal(200);
   });
+
+  it('/metrics counts the shed requests by route', async () => {
+    const metrics = (await call(h.url('/metrics'))).body as string;
+    expect(metrics).to.include('connector_requests_shed_total{route="/jira/projects"} 1');
+    expect(metrics).to.include('connector_requests_shed_total{route="/confluence/spaces"} 1');
+  });
 });
 
 describe('load shedding: MAX_INFLIGHT_UPSTREAM=2 (calls to Atlassian per instance)', () => {
@@ -76,5 +82,6 @@ describe('load shedding: MAX_INFLIGHT_UPSTREAM=2 (calls to Atlassian per instanc
 
     expect(await Promise.all(running.map((listing) => listing.result))).to.deep.equal([200, 200]);
     expect((await call(h.url('/jira/projects'), withSession(c))).status, 'capacity is given back').to.equal(200);
+    expect((await call(h.url('/metrics'))).body).to.include('connector_requests_shed_total{route="/jira/projects"} 1');
   });
 });
