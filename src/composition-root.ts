@@ -77,6 +77,7 @@ export const TOKENS = {
   authLimiter: Symbol('AttemptLimiter'),
   readiness: Symbol('Readiness'),
   tracing: Symbol('OtelTracing'),
+  oauthStartLimiter: Symbol('OAuthStartLimiter'),
 } as const;
 
 /**
@@ -130,14 +131,17 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       : new NoMetrics();
     return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
   });
-  single<AttemptLimiter>(TOKENS.authLimiter, (r) => {
-    if (config.authRateLimitPerMinute === 0) return new NoAttemptLimit();
+  const attemptLimiter = (perMinute: number, name: string) => (r: DependencyContainer): AttemptLimiter => {
+    if (perMinute === 0) return new NoAttemptLimit();
     const redis = r.resolve<Redis | null>(TOKENS.redis);
     return new FlexibleAttemptLimiter(
-      config.authRateLimitPerMinute,
+      perMinute,
+      name,
       redis === null || store.kind !== 'redis' ? undefined : { client: redis, keyPrefix: store.keyPrefix },
     );
-  });
+  };
+  single<AttemptLimiter>(TOKENS.authLimiter, attemptLimiter(config.authRateLimitPerMinute, 'auth-fail'));
+  single<AttemptLimiter>(TOKENS.oauthStartLimiter, attemptLimiter(config.oauthStartRateLimitPerMinute, 'oauth-start'));
   if (store.kind === 'redis') {
     single(TOKENS.redis, () => {
       // commandTimeout bounds every command, also one sent to a Redis that accepts it and never answers (paused,
@@ -187,6 +191,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
         },
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
         tracing: r.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
+        maxInFlight: config.atlassian.maxInFlight,
       },
       logger,
       (call) => metrics.upstreamCall(call),
@@ -271,6 +276,7 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     disconnectProduct: c.resolve(TOKENS.disconnectProduct),
     metrics: c.resolve(TOKENS.metrics),
     authLimiter: c.resolve(TOKENS.authLimiter),
+    oauthStartLimiter: c.resolve(TOKENS.oauthStartLimiter),
     logger: c.resolve(TOKENS.logger),
     readiness: c.resolve(TOKENS.readiness),
     tracing: c.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
@@ -293,6 +299,7 @@ export function buildService(
     trustProxy: config.trustProxy,
     docsEnabled: config.docsEnabled,
     metricsEnabled: config.metricsEnabled,
+    maxInflightListingsPerSession: config.maxInflightListingsPerSession,
   });
   return { app, container, readiness: dependencies.readiness };
 }

@@ -25,6 +25,8 @@ const httpUrl = z
 const optionalHttpUrl = z.preprocess((value) => (value === '' ? undefined : value), httpUrl.optional());
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+const PROXY_FLAG_WORDS: ReadonlyMap<string, string> = new Map([['true', '1'], ['yes', '1'], ['false', '0'], ['no', '0']]);
+
 function booleanFlag(fallback: boolean) {
   return z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -89,9 +91,22 @@ const schema = z.object({
     .refine((delays) => delays.reduce((sum, delay) => sum + delay, 0) <= 300_000, 'must add up to at most 300000 (half of Atlassian\'s 10-minute reuse leeway)'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  MAX_INFLIGHT_UPSTREAM: z.coerce.number().int().min(0).default(256),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
-  TRUST_PROXY: booleanFlag(false),
+  OAUTH_START_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  MAX_INFLIGHT_LISTINGS_PER_SESSION: z.coerce.number().int().min(0).default(4),
+  // Hops, not a flag: with one proxy the client is the right-most X-Forwarded-For entry, and anything left of it
+  // is whatever the client sent. true/yes and false/no remain as the old flag's words for 1 and 0.
+  TRUST_PROXY: z
+    .string()
+    .default('0')
+    .transform((value) => PROXY_FLAG_WORDS.get(value) ?? value)
+    .pipe(z.string().regex(/^\d{1,2}$/, 'must be the number of trusted proxy hops (0, 1, 2, …), or true (1) or false (0)'))
+    .transform(Number),
   DOCS_ENABLED: booleanFlag(true),
   METRICS_ENABLED: booleanFlag(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalHttpUrl,
@@ -126,6 +141,8 @@ export interface Config {
     readonly concurrency: number;
     /** Items one listing may hold; a page claiming a larger total is refused before more is fetched. */
     readonly maxItems: number;
+    /** Requests in flight to Atlassian at once in this instance before `503 overloaded`; 0 = no bound. */
+    readonly maxInFlight: number;
   };
   readonly oauthStateTtlSeconds: number;
   /** How long after its state expires a started flow may still be completing (code exchange, site lookup). */
@@ -152,11 +169,20 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** How long the instance keeps serving after SIGTERM with readiness at 503, before it stops accepting. */
   readonly shutdownDrainDelayMs: number;
+  /** Node's server timeouts: slow clients cannot hold connections for Node's defaults (60 s headers, 300 s request). */
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number };
   readonly maxBodyBytes: number;
   /** Failed API-token logins per client per minute before 429; 0 turns the limit off. */
   readonly authRateLimitPerMinute: number;
-  /** Read the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  readonly trustProxy: boolean;
+  /** OAuth starts per client per minute before 429 (each may end in a token request with the client secret); 0 = off. */
+  readonly oauthStartRateLimitPerMinute: number;
+  /** Listings of one session running at once in this instance before `503 overloaded`; 0 = no bound. */
+  readonly maxInflightListingsPerSession: number;
+  /**
+   * Trusted proxy hops in front of the service: the client address is the X-Forwarded-For entry this many places
+   * from the right; 0 ignores the header and uses the socket address.
+   */
+  readonly trustProxy: number;
   readonly docsEnabled: boolean;
   readonly metricsEnabled: boolean;
   /** OpenTelemetry traces over OTLP/HTTP; absent (tracing off) unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
@@ -180,6 +206,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node's http server refuses this combination: the headers are part of the request.
+    throw new ConfigError([`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`]);
+  }
   const encryptionKeys = e.SESSION_ENCRYPTION_KEY?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   if (e.SESSION_STORE === 'redis') {
     const problems = encryptionKeyProblems(encryptionKeys);
@@ -214,6 +244,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
       concurrency: e.UPSTREAM_CONCURRENCY,
       maxItems: e.UPSTREAM_MAX_ITEMS,
+      maxInFlight: e.MAX_INFLIGHT_UPSTREAM,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     oauthRefreshRetryDelaysMs: e.OAUTH_REFRESH_RETRY_DELAYS_MS,
@@ -228,8 +259,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         : { kind: 'memory', maxSessions: e.MEMORY_STORE_MAX_SESSIONS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     maxBodyBytes: e.MAX_BODY_BYTES,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    oauthStartRateLimitPerMinute: e.OAUTH_START_RATE_LIMIT_PER_MINUTE,
+    maxInflightListingsPerSession: e.MAX_INFLIGHT_LISTINGS_PER_SESSION,
     trustProxy: e.TRUST_PROXY,
     docsEnabled: e.DOCS_ENABLED,
     metricsEnabled: e.METRICS_ENABLED,

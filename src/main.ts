@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import 'dotenv/config';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildService, closeContainer, openContainer } from './composition-root.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { applyServerTimeouts, CONNECTIONS_CHECKING_INTERVAL_MS } from './http/server-timeouts.js';
 import { createLogger } from './logger.js';
 import { SERVICE_VERSION } from './version.js';
 
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const server = app.listen(config.port, config.host, () => {
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, app.callback());
+  applyServerTimeouts(server, config.http);
+  server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.host, pid: process.pid, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
   });

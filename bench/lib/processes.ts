@@ -80,7 +80,10 @@ export function startServiceProcess(env: Record<string, string>, options: Proces
     const parsed = jsonLine<{ msg?: string; port?: number }>(line);
     return parsed?.msg === 'listening' ? { baseUrl: `http://127.0.0.1:${parsed.port}` } : undefined;
   };
-  return startProcess('src/main.ts', [], { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, ready, options);
+  // The load runs many connections on one session: the per-session bound (MAX_INFLIGHT_LISTINGS_PER_SESSION) would
+  // shed most of them and the bench would measure 503s.
+  const defaults = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MAX_INFLIGHT_LISTINGS_PER_SESSION: '0' };
+  return startProcess('src/main.ts', [], { ...defaults, ...env }, ready, options);
 }
 
 /** A baseline server script (bench/*.ts) that prints {"baseUrl"} when it listens. */

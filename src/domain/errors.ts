@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'store_unavailable'
   | 'not_ready'
+  | 'overloaded'
   | 'not_found'
   | 'method_not_allowed'
   | 'payload_too_large'
@@ -47,7 +48,7 @@ export class AppError extends Error {
 /** An answer the client may retry after a wait; the HTTP layer turns `retryAfterSeconds` into `Retry-After`. */
 export class RetryableError extends AppError {
   constructor(
-    code: 'rate_limited' | 'upstream_unavailable',
+    code: 'rate_limited' | 'upstream_unavailable' | 'overloaded',
     message: string,
     readonly retryAfterSeconds: number,
   ) {

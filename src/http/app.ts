@@ -17,6 +17,7 @@ import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
+import { countShed, inFlightPerSession } from './load-shedding.js';
 import { observabilityMiddleware } from './observability-middleware.js';
 import type { Readiness } from './readiness.js';
 import { tracingMiddleware, type RequestTracing } from './request-tracing.js';
@@ -45,6 +46,8 @@ export interface AppDependencies {
   readonly readiness: Readiness;
   /** Present only when tracing is on. */
   readonly tracing?: RequestTracing;
+  /** OAuth starts per client: each may end in a token request that carries the client secret. */
+  readonly oauthStartLimiter: AttemptLimiter;
 }
 
 export interface HttpSettings {
@@ -53,10 +56,12 @@ export interface HttpSettings {
   readonly frontendOrigins?: readonly string[];
   readonly oauthReturnUrl?: string;
   readonly maxBodyBytes?: number;
-  /** Trust X-Forwarded-For for the client address (behind a proxy that sets it). */
-  readonly trustProxy?: boolean;
+  /** Proxy hops to trust: the client address is the X-Forwarded-For entry this many from the right; 0 ignores it. */
+  readonly trustProxy?: number;
   readonly docsEnabled?: boolean;
   readonly metricsEnabled?: boolean;
+  /** Listings of one session running at once before `503 overloaded`; 0 or unset: no limit. */
+  readonly maxInflightListingsPerSession?: number;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
@@ -65,7 +70,11 @@ const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
 export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   const app = new Koa();
   app.silent = true;
-  app.proxy = settings.trustProxy ?? false;
+  // Koa keeps the right-most maxIpsCount entries of X-Forwarded-For and takes the first of them: exactly the entry
+  // `hops` from the right, so entries a client wrote further left are never read.
+  const hops = settings.trustProxy ?? 0;
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
     // Only chosen fields: Node's parser errors carry the raw bytes of the request (headers, tokens included).
     const { name, message, code, stack } = (error ?? {}) as { name?: string; message?: string; code?: unknown; stack?: string };
@@ -80,6 +89,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   // Only the route that reads a body parses one: every other request skips the parser.
   const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), strict: true });
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
+  router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(settings.maxInflightListingsPerSession ?? 0));
   listingRoutes(router, deps);
   if (settings.metricsEnabled ?? true) {
     router.get('/metrics', async (ctx) => {
@@ -94,6 +104,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   app.use(securityHeaders());
   app.use(errorMiddleware());
   app.use(notFoundMiddleware());
+  app.use(countShed(deps.metrics));
   app.use(
     cors({
       origin: (ctx) => allowedOrigin(ctx.get('Origin'), settings.frontendOrigins),

@@ -30,6 +30,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   upstream_unavailable: 503,
   store_unavailable: 503,
   not_ready: 503,
+  overloaded: 503,
   upstream_timeout: 504,
 };
 

@@ -39,7 +39,7 @@ const sessionTokenHeader = {
 };
 const etagHeader = { ETag: { description: 'Tag of this listing; send it back in If-None-Match.', schema: { type: 'string' as const } } };
 const conditionalHeaders = z.object({ 'if-none-match': z.string().optional().openapi({ description: 'An ETag from an earlier answer.' }) });
-const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout'];
+const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout', 'overloaded'];
 const listingErrors: ErrorCode[] = [
   'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable',
   'store_unavailable', ...upstreamErrors,
@@ -81,7 +81,7 @@ export function buildOpenApiDocument(version: string): object {
     request: { params: product, query: OAuthStartQuery },
     responses: {
       200: { description: 'Consent URL; the session token is in the X-Session-Token header.', headers: sessionTokenHeader, content: json(OAuthStartResponse) },
-      ...errors('invalid_site', 'validation_error', 'oauth_not_configured', 'not_found'),
+      ...errors('invalid_site', 'validation_error', 'oauth_not_configured', 'not_found', 'rate_limited', 'store_unavailable'),
     },
   });
   const callbackResponses = {

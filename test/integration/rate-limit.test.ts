@@ -110,6 +110,40 @@ describe('rate limit with TRUST_PROXY=true: the client is the X-Forwarded-For ad
   });
 });
 
+describe('rate limit with TRUST_PROXY=1: the client is the right-most X-Forwarded-For entry', () => {
+  let h: Harness;
+  before(async () => { h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: '', TRUST_PROXY: '1' }); });
+  after(async () => { await h.close(); });
+
+  it('a client that writes a new left-most entry on every attempt does not escape the limit', async () => {
+    // The proxy appends the address it saw; whatever the client sent stays on the left.
+    for (let i = 1; i <= 10; i++) {
+      expectError(await login(h.service.baseUrl, WRONG, { forwardedFor: `198.51.100.${i}, 203.0.113.1` }), 401, 'invalid_credentials');
+    }
+    expectLimited(await login(h.service.baseUrl, GOOD, { forwardedFor: '198.51.100.99, 10.9.8.7, 203.0.113.1' }));
+    expectLimited(await login(h.service.baseUrl, GOOD, { forwardedFor: '203.0.113.1' }));
+    const other = await login(h.service.baseUrl, GOOD, { forwardedFor: '203.0.113.1, 203.0.113.2' });
+    expect(other.status, 'another client, even one that names the limited one on the left').to.equal(200);
+  });
+});
+
+describe('rate limit with TRUST_PROXY=2 (a CDN, then a load balancer): the client is the second entry from the right', () => {
+  let h: Harness;
+  before(async () => { h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: '', TRUST_PROXY: '2' }); });
+  after(async () => { await h.close(); });
+
+  it('spoofed left-most entries are ignored, and the clients behind one CDN node are told apart', async () => {
+    const cdn = '10.0.0.5';
+    for (let i = 1; i <= 10; i++) {
+      expectError(await login(h.service.baseUrl, WRONG, { forwardedFor: `192.0.2.${i}, 198.51.100.7, ${cdn}` }), 401, 'invalid_credentials');
+    }
+    expectLimited(await login(h.service.baseUrl, GOOD, { forwardedFor: `198.51.100.7, ${cdn}` }));
+    expectLimited(await login(h.service.baseUrl, GOOD, { forwardedFor: `192.0.2.200, 192.0.2.201, 198.51.100.7, ${cdn}` }));
+    const other = await login(h.service.baseUrl, GOOD, { forwardedFor: `198.51.100.7, 198.51.100.8, ${cdn}` });
+    expect(other.status, 'another client behind the same CDN node').to.equal(200);
+  });
+});
+
 describe('rate limit: AUTH_RATE_LIMIT_PER_MINUTE=3', () => {
   let h: Harness;
   before(async () => { h = await startHarness({ AUTH_RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'true' }); });

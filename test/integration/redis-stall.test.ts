@@ -72,7 +72,7 @@ describe('a paused Redis (REDIS_COMMAND_TIMEOUT_MS=300)', function () {
     await expectAppError(h.service.container.resolve<Lock>(TOKENS.lock).tryAcquire('refresh:stall:jira', 1_000), 'store_unavailable');
     const limiter = h.service.container.resolve<AttemptLimiter>(TOKENS.authLimiter);
     let failed = false;
-    await limiter.blockedFor('127.0.0.1').catch(() => (failed = true));
+    await limiter.reserve('127.0.0.1').catch(() => (failed = true));
     expect(failed, 'the limiter answered from a paused Redis').to.equal(true);
   });
 

@@ -76,6 +76,8 @@ export function serviceEnv(fake: FakeAtlassian, baseUrl: string): Record<string,
     CONFLUENCE_OAUTH_CLIENT_SECRET: CLIENTS.confluence.secret,
     // Many tests fail logins on purpose; the limiter has its own tests.
     AUTH_RATE_LIMIT_PER_MINUTE: '0',
+    // Many tests start OAuth flows; the start limit has its own tests (oauth-start-limit.test.ts).
+    OAUTH_START_RATE_LIMIT_PER_MINUTE: '0',
     JIRA_OAUTH_REDIRECT_URI: `${baseUrl}/auth/jira/oauth/callback`,
     CONFLUENCE_OAUTH_REDIRECT_URI: `${baseUrl}/auth/confluence/oauth/callback`,
   };

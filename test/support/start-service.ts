@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type { DependencyContainer } from 'tsyringe';
 import { buildService, closeContainer, openContainer, type Overrides } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/config.js';
+import { applyServerTimeouts, CONNECTIONS_CHECKING_INTERVAL_MS } from '../../src/http/server-timeouts.js';
 import { createLogger } from '../../src/logger.js';
 
 export interface RunningService {
@@ -22,7 +23,7 @@ type Env = Record<string, string>;
  * may be a function of the base URL (OAuth redirect URIs name the service's own port).
  */
 export async function startService(env: Env | ((baseUrl: string) => Env), overrides: Overrides = {}): Promise<RunningService> {
-  const server = createServer();
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -38,6 +39,7 @@ export async function startService(env: Env | ((baseUrl: string) => Env), overri
   });
   const { app, container } = buildService(config, createLogger(config.logLevel, sink), overrides);
   await openContainer(container);
+  applyServerTimeouts(server, config.http);
   server.on('request', app.callback());
   return {
     baseUrl,

@@ -171,6 +171,49 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('TRUST_PROXY: the number of trusted proxy hops', () => {
+    it('is 0 by default: X-Forwarded-For is not read', () => {
+      expect(loadConfig({}).trustProxy).to.equal(0);
+    });
+
+    it('reads a number of hops as it is', () => {
+      for (const hops of [0, 1, 2, 5, 16]) expect(loadConfig({ TRUST_PROXY: String(hops) }).trustProxy).to.equal(hops);
+    });
+
+    it('keeps the old flag words: true and yes are 1 hop, false and no are 0', () => {
+      expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).to.equal(1);
+      expect(loadConfig({ TRUST_PROXY: 'yes' }).trustProxy).to.equal(1);
+      expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).to.equal(0);
+      expect(loadConfig({ TRUST_PROXY: 'no' }).trustProxy).to.equal(0);
+    });
+  });
+
+  describe('load shedding and server timeouts', () => {
+    it('defaults: 4 listings per session, 256 upstream calls, headers 10 s, request 30 s, keep-alive 5 s', () => {
+      const config = loadConfig({});
+      expect(config.maxInflightListingsPerSession).to.equal(4);
+      expect(config.atlassian.maxInFlight).to.equal(256);
+      expect(config.http).to.deep.equal({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    });
+
+    it('reads each of them, and 0 turns a bound off', () => {
+      const config = loadConfig({
+        MAX_INFLIGHT_LISTINGS_PER_SESSION: '0',
+        MAX_INFLIGHT_UPSTREAM: '12',
+        HTTP_HEADERS_TIMEOUT_MS: '2000',
+        HTTP_REQUEST_TIMEOUT_MS: '2000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '61000',
+      });
+      expect(config.maxInflightListingsPerSession).to.equal(0);
+      expect(config.atlassian.maxInFlight).to.equal(12);
+      expect(config.http).to.deep.equal({ headersTimeoutMs: 2_000, requestTimeoutMs: 2_000, keepAliveTimeoutMs: 61_000 });
+    });
+
+    it('refuses a header timeout longer than the request timeout (Node would refuse to create the server)', () => {
+      expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '40000' }).join('\n')).to.include('HTTP_HEADERS_TIMEOUT_MS');
+    });
+  });
+
   describe('refuses bad values with a ConfigError naming the variable', () => {
     const bad: readonly [string, string][] = [
       ['PORT', 'abc'],
@@ -184,6 +227,16 @@ describe('loadConfig', () => {
       ['ATLASSIAN_SITE_URL_TEMPLATE', 'https://acme.atlassian.net'],
       ['ATLASSIAN_AUTH_URL', 'ftp://auth.atlassian.com'],
       ['LOG_LEVEL', 'loud'],
+      ['TRUST_PROXY', '-1'],
+      ['TRUST_PROXY', '1.5'],
+      ['TRUST_PROXY', 'always'],
+      ['TRUST_PROXY', '0x1'],
+      ['MAX_INFLIGHT_LISTINGS_PER_SESSION', '-1'],
+      ['MAX_INFLIGHT_UPSTREAM', '2.5'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '0'],
+      ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '-5'],
+      ['OAUTH_START_RATE_LIMIT_PER_MINUTE', '-1'],
     ];
     for (const [variable, value] of bad) {
       it(`${variable}=${value}`, () => {

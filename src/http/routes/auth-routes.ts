@@ -9,7 +9,7 @@ import type { Product } from '../../domain/product.js';
 import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { toAppError } from '../error-middleware.js';
-import { failedAttemptLimit } from '../failed-attempt-limit.js';
+import { failedAttemptLimit, requestRateLimit } from '../failed-attempt-limit.js';
 import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';
 import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthCompleteBody, OAuthStartQuery } from '../schemas.js';
@@ -27,6 +27,7 @@ export interface AuthRouteDeps {
    */
   readonly oauthReturnUrl?: string;
   readonly authLimiter: AttemptLimiter;
+  readonly oauthStartLimiter: AttemptLimiter;
   readonly logger: Logger;
   /** Parses a JSON request body within the size limit (koa-bodyparser). */
   readonly jsonBody: Middleware;
@@ -34,7 +35,9 @@ export interface AuthRouteDeps {
 
 export function authRoutes(router: Router, deps: AuthRouteDeps): void {
 
-  router.get('/auth/:product/oauth/start', async (ctx) => {
+  // Anonymous callers could otherwise start flows without end, each able to send the client secret to Atlassian's
+  // token endpoint with a made-up code. Callbacks need no limit: an unknown state is refused before any upstream call.
+  router.get('/auth/:product/oauth/start', requestRateLimit(deps.oauthStartLimiter, deps.logger, 'oauth-start'), async (ctx) => {
     const product = productParam(ctx.params['product']);
     const query = validate(OAuthStartQuery, ctx.query, 'query');
     const result = await deps.startOAuth.execute({

@@ -19,6 +19,8 @@ export interface AtlassianHttpOptions {
   readonly maxSockets?: number;
   /** A span per call when tracing is on; absent, a call pays nothing for it. */
   readonly tracing?: UpstreamTracing;
+  /** Requests in flight to Atlassian at once (all hosts); one more is refused with `overloaded`. 0 or unset: no bound. */
+  readonly maxInFlight?: number;
 }
 
 export interface RequestOptions {
@@ -70,6 +72,7 @@ class NoAnswer extends Error {
 export class AtlassianHttp {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private inFlight = 0;
 
   constructor(
     private readonly options: AtlassianHttpOptions,
@@ -160,6 +163,11 @@ export class AtlassianHttp {
   private async attempt(url: string, init: RequestInit, deadline: number): Promise<UpstreamResponse> {
     const timeoutMs = Math.min(this.options.timeoutMs, deadline - Date.now());
     if (timeoutMs <= 0) throw new NoAnswer(true, 'deadline passed');
+    // Refused at once, not queued: a queue would hold the client's request open while the backlog drains.
+    if (this.options.maxInFlight && this.inFlight >= this.options.maxInFlight) {
+      throw new RetryableError('overloaded', 'This service is busy with other calls to Atlassian. Retry after the time in the Retry-After header.', 1);
+    }
+    this.inFlight++;
     const signal = new AttemptSignal();
     const timer = setTimeout(() => signal.abort(), timeoutMs);
     try {
@@ -176,6 +184,7 @@ export class AtlassianHttp {
       throw new NoAnswer(signal.aborted, errorName(error));
     } finally {
       clearTimeout(timer);
+      this.inFlight--;
     }
   }
 

@@ -10,6 +10,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly upstream: Histogram<'product' | 'outcome'>;
   private readonly upstreamRetries: Counter<'product'>;
   private readonly refreshes: Counter<'outcome'>;
+  private readonly shed: Counter<'route'>;
 
   /** `liveSessions` is given when the store can count its sessions cheaply. */
   constructor(liveSessions?: () => number) {
@@ -40,6 +41,12 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['outcome'],
       registers: [this.registry],
     });
+    this.shed = new Counter({
+      name: 'connector_requests_shed_total',
+      help: 'Requests refused with 503 overloaded (too many listings of one session, or too many calls to Atlassian), by route template.',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
     if (liveSessions !== undefined) {
       new Gauge({
         name: 'connector_live_sessions',
@@ -65,6 +72,10 @@ export class PrometheusMetrics implements Metrics {
     this.refreshes.inc({ outcome });
   }
 
+  requestShed(route: string): void {
+    this.shed.inc({ route });
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -75,6 +86,7 @@ export class NoMetrics implements Metrics {
   requestFinished(): void {}
   upstreamCall(): void {}
   tokenRefresh(): void {}
+  requestShed(): void {}
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: 'text/plain', body: '' };
   }

@@ -20,6 +20,10 @@ export class TracedMetrics implements Metrics {
     this.inner.upstreamCall(call);
   }
 
+  requestShed(route: string): void {
+    this.inner.requestShed(route);
+  }
+
   tokenRefresh(outcome: Parameters<Metrics['tokenRefresh']>[0]): void {
     this.inner.tokenRefresh(outcome);
     this.tracing.event('token_refresh', { outcome });

@@ -1,42 +1,51 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
+import type { AttemptLimiter, Reservation } from '../../application/ports/attempt-limiter.js';
 
 /**
- * Failed attempts per key in a one-minute window, on rate-limiter-flexible: in memory for one instance, in
- * Redis when instances share sessions, so a client cannot spread its guesses across instances.
+ * Attempts per key in a one-minute window, on rate-limiter-flexible: in memory for one instance, in Redis when
+ * instances share sessions, so a client cannot spread its attempts across instances. `name` keeps the counts of
+ * different limits apart.
  */
 export class FlexibleAttemptLimiter implements AttemptLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(perMinute: number, redis?: { client: Redis; keyPrefix: string }) {
+  constructor(perMinute: number, name: string, redis?: { client: Redis; keyPrefix: string }) {
     const options = { points: perMinute, duration: 60 };
     this.limiter =
       redis === undefined
-        ? new RateLimiterMemory({ ...options, keyPrefix: 'auth-fail' })
-        : new RateLimiterRedis({ ...options, storeClient: redis.client, keyPrefix: `${redis.keyPrefix}auth-fail` });
+        ? new RateLimiterMemory({ ...options, keyPrefix: name })
+        : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
+          new RateLimiterRedis({ ...options, storeClient: redis.client, keyPrefix: `${redis.keyPrefix}${name}`, rejectIfRedisNotReady: true });
   }
 
-  async blockedFor(key: string): Promise<number | undefined> {
-    const state = await this.limiter.get(key);
-    if (state === null || state.remainingPoints > 0) return undefined;
-    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
-  }
-
-  async recordFailure(key: string): Promise<void> {
+  async reserve(key: string): Promise<Reservation> {
     try {
       await this.limiter.consume(key);
     } catch (error) {
-      // Out of points: the next attempt is refused by blockedFor. Anything else (Redis down) propagates.
+      // Anything but the limiter's own "out of points" answer (Redis down) propagates: the caller refuses.
       if (!(error instanceof RateLimiterRes)) throw error;
+      // The refused attempt stays counted: it cannot lengthen the window, which starts at the first attempt.
+      return { granted: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
     }
+    let released = false;
+    return {
+      granted: true,
+      release: async () => {
+        if (released) return;
+        released = true;
+        const after = await this.limiter.reward(key, 1);
+        // The window ended between reserve and release: the reward opened a new one below zero, which would be a
+        // free attempt. Take it back.
+        if (after.consumedPoints < 0) await this.limiter.penalty(key, 1);
+      },
+    };
   }
 }
 
-/** For AUTH_RATE_LIMIT_PER_MINUTE=0. */
+/** For a limit of 0 (turned off). */
 export class NoAttemptLimit implements AttemptLimiter {
-  async blockedFor(): Promise<undefined> {
-    return undefined;
+  async reserve(): Promise<Reservation> {
+    return { granted: true, release: async () => undefined };
   }
-  async recordFailure(): Promise<void> {}
 }

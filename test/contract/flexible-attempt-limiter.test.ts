@@ -1,0 +1,46 @@
+import { Redis } from 'ioredis';
+import sinon from 'sinon';
+import { FlexibleAttemptLimiter } from '../../src/infrastructure/rate-limit/flexible-attempt-limiter.js';
+import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { attemptLimiterContract } from './attempt-limiter.contract.js';
+
+describe('FlexibleAttemptLimiter in memory', () => {
+  let clock: sinon.SinonFakeTimers;
+  // The memory store reads Date.now and expires keys with setTimeout: a fake clock ends a window without waiting.
+  beforeEach(() => { clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date', 'setTimeout', 'clearTimeout'] }); });
+  afterEach(() => clock.restore());
+
+  attemptLimiterContract('FlexibleAttemptLimiter (memory)', () => ({
+    make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name),
+    endWindow: async () => { clock.tick(60_001); },
+  }));
+});
+
+describe('FlexibleAttemptLimiter on Redis (real Redis)', function () {
+  let client: Redis;
+  const prefix = uniquePrefix('limiter');
+
+  before(async function () {
+    await requireRedis(this);
+    client = new Redis(REDIS_URL);
+    // The limiter refuses while the client is not ready (it never queues behind a reconnect), as the service's is
+    // after openContainer.
+    await client.ping();
+  });
+  after(async () => {
+    if (client === undefined) return;
+    await deleteKeys(client, prefix);
+    client.disconnect();
+  });
+
+  let run = 0;
+  attemptLimiterContract('FlexibleAttemptLimiter (Redis)', () => {
+    // A prefix per test: counts never leak from one test into the next.
+    const testPrefix = `${prefix}${++run}:`;
+    return {
+      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { client, keyPrefix: testPrefix }),
+      // The window is the key's TTL: deleting the key is what its expiry does.
+      endWindow: async (name, key) => { await client.del(`${testPrefix}${name}:${key}`); },
+    };
+  });
+});
