@@ -30,6 +30,8 @@ type QuotaMetrics = Pick<Metrics, 'quotaBlocked' | 'quotaRefusedCall' | 'atlassi
 
 /** Pauses are per endpoint and site; stale ones are swept once the map grows past this. */
 const MAX_PAUSES = 1_000;
+/** A Beta- limit, once passed, is reported on every answer until the reset: one log line a minute says it. */
+const BETA_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Keeps the service within Atlassian's 2026 limits (docs/atlassian.md, "Rate limits and the 2026 points quota").
@@ -40,6 +42,7 @@ const MAX_PAUSES = 1_000;
  */
 export class QuotaGuard {
   private readonly pauses = new Map<string, number>();
+  private betaLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly blocks: QuotaBlocks,
@@ -83,7 +86,8 @@ export class QuotaGuard {
       if (response.status !== 429) this.metrics.atlassianPointsSpent(target.product ?? 'atlassian', 1 + objectsIn(response.body));
       for (const [scope, points] of Object.entries(reading.remaining)) this.metrics.atlassianQuotaRemaining(scope as 'global' | 'tenant', points);
     }
-    if (reading.beta.exhausted !== undefined) {
+    if (reading.beta.exhausted !== undefined && now - this.betaLoggedAt >= BETA_LOG_INTERVAL_MS) {
+      this.betaLoggedAt = now;
       this.logger.info({ product: target.product, limit: reading.beta.exhausted }, 'Atlassian would have rate-limited this call under a limit not yet enforced (Beta- headers)');
     }
     if (response.status !== 429 || reading.exhausted === undefined || reading.resetAt === undefined) return undefined;
