@@ -31,6 +31,9 @@ import { HttpAtlassianOAuthGateway } from './infrastructure/atlassian/http-atlas
 import { HttpConfluenceGateway } from './infrastructure/atlassian/http-confluence-gateway.js';
 import { HttpJiraGateway } from './infrastructure/atlassian/http-jira-gateway.js';
 import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-directory.js';
+import { QuotaGuard } from './infrastructure/atlassian/quota-guard.js';
+import { InMemoryQuotaBlocks } from './infrastructure/quota/in-memory-quota-blocks.js';
+import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
@@ -179,6 +182,12 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
 
   single(TOKENS.atlassianHttp, (r) => {
     const metrics = r.resolve<Metrics>(TOKENS.metrics);
+    const clock = r.resolve<Clock>(TOKENS.clock);
+    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    // Quota blocks live where sessions do: on Redis every instance sees a block any of them recorded.
+    const blocks = redis !== null && store.kind === 'redis' ? new RedisQuotaBlocks(redis, store.keyPrefix, clock) : new InMemoryQuotaBlocks(clock);
+    const clientIds = Object.fromEntries(Object.entries(config.oauth).map(([product, client]) => [product, client.clientId]));
+    const quota = new QuotaGuard(blocks, clock, logger, metrics, { clientIds, maxBurstWaitMs: config.atlassian.maxRetryWaitMs });
     return new AtlassianHttp(
       {
         timeoutMs: config.atlassian.timeoutMs,
@@ -195,6 +204,8 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       },
       logger,
       (call) => metrics.upstreamCall(call),
+      undefined,
+      quota,
     );
   });
   single(TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));

@@ -22,6 +22,7 @@ export type {
   AuthKind,
   ConsentInput,
   FakeAtlassianOptions,
+  FakeQuotaOptions,
   FakeFault,
   FakeProduct,
   FakeProject,

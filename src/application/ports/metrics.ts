@@ -7,6 +7,14 @@ export interface Metrics {
   tokenRefresh(outcome: 'refreshed' | 'refused' | 'failed'): void;
   /** A request refused with `overloaded` (load shedding), by route template. */
   requestShed(route: string): void;
+  /** Atlassian said a points quota is spent: a block was recorded for the OAuth app (`global`) or one tenant. */
+  quotaBlocked(scope: 'global' | 'tenant'): void;
+  /** A call to Atlassian not made because its quota scope is blocked. */
+  quotaRefusedCall(product: string): void;
+  /** Points an answer cost by Atlassian's 2026 rules (1 + objects listed): an estimate of the app's spending. */
+  atlassianPointsSpent(product: string, points: number): void;
+  /** The last remaining points Atlassian reported for a quota (sent only near its limit). */
+  atlassianQuotaRemaining(scope: 'global' | 'tenant', points: number): void;
   /** The Prometheus text exposition of everything counted. */
   render(): Promise<{ contentType: string; body: string }>;
 }

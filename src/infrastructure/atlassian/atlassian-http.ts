@@ -6,6 +6,7 @@ import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domai
 import { atlassianMessage, upstreamText } from './atlassian-errors.js';
 import { AttemptSignal } from './attempt-signal.js';
 import type { UpstreamSpan, UpstreamTracing } from '../observability/otel-tracing.js';
+import type { QuotaGuard } from './quota-guard.js';
 import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
 
 export interface AtlassianHttpOptions {
@@ -38,6 +39,8 @@ export interface UpstreamResponse {
   readonly body: unknown;
   /** A 429 without Retry-After: the wait Atlassian's backoff guidance implies after the retries made. */
   readonly impliedRetryAfterMs?: number;
+  /** A points quota is spent: the wait until its reset, which the client is told (not retried: up to an hour). */
+  readonly quotaRetryAfterMs?: number;
 }
 
 /** What one finished call looked like, for whoever measures (metrics). */
@@ -79,6 +82,8 @@ export class AtlassianHttp {
     private readonly logger: Logger,
     private readonly observe: (record: UpstreamCallRecord) => void = () => undefined,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    /** Atlassian's points quotas and burst limits; absent, calls are limited only by the retry policy. */
+    private readonly quota?: QuotaGuard,
   ) {
     const agent = { keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: 16 };
     this.httpAgent = new http.Agent(agent);
@@ -100,13 +105,22 @@ export class AtlassianHttp {
   private async getWithRetries(url: string, options: RequestOptions, span?: UpstreamSpan): Promise<UpstreamResponse> {
     const deadline = options.deadline ?? this.deadline();
     const started = performance.now();
+    const target = { url, authorization: options.authorization, product: options.product };
     for (let retries = 0; ; retries++) {
+      // A spent quota answers here, with no request: Atlassian would refuse it and may lengthen the wait.
+      const pauseMs = (await this.quota?.admit(target, deadline - Date.now())) ?? 0;
+      if (pauseMs > 0) await this.sleep(pauseMs);
       let outcome: AttemptOutcome;
       let response: UpstreamResponse | undefined;
       let failed: NoAnswer | undefined;
       try {
         response = await this.attempt(url, { method: 'GET', headers: this.headers(options.authorization, span) }, deadline);
         outcome = { kind: 'answer', status: response.status, retryAfter: response.headers.get('retry-after') };
+        const verdict = await this.quota?.observe(target, response);
+        if (verdict !== undefined) {
+          this.record(url, 'GET', options.product, outcome, retries, started, span);
+          return { ...response, quotaRetryAfterMs: verdict.retryAfterMs };
+        }
       } catch (error) {
         if (!(error instanceof NoAnswer)) throw error;
         failed = error;
@@ -217,10 +231,13 @@ export function failure(response: UpstreamResponse, { userCredentials = true }: 
   if (response.status === 401 && userCredentials) return new UpstreamUnauthorizedError(isScopeMismatch(response));
   // Atlassian: some 503s (resource limits) carry Retry-After and mean the same as a 429.
   if (response.status === 429 || (response.status === 503 && response.headers.has('retry-after'))) {
-    const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? response.impliedRetryAfterMs;
+    const quota = response.quotaRetryAfterMs;
+    const waitMs = quota ?? retryAfterMs(response.headers.get('retry-after')) ?? response.impliedRetryAfterMs;
     return new RetryableError(
       'rate_limited',
-      'Atlassian is rate-limiting these requests. Retry after the time in the Retry-After header.',
+      quota === undefined
+        ? 'Atlassian is rate-limiting these requests. Retry after the time in the Retry-After header.'
+        : "Atlassian's hourly request quota for this app is used up. Retry after the time in the Retry-After header.",
       waitMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.ceil(waitMs / 1000),
     );
   }

@@ -11,6 +11,10 @@ export class PrometheusMetrics implements Metrics {
   private readonly upstreamRetries: Counter<'product'>;
   private readonly refreshes: Counter<'outcome'>;
   private readonly shed: Counter<'route'>;
+  private readonly quotaBlocks: Counter<'scope'>;
+  private readonly quotaRefusals: Counter<'product'>;
+  private readonly pointsSpent: Counter<'product'>;
+  private readonly quotaRemaining: Gauge<'scope'>;
 
   /** `liveSessions` is given when the store can count its sessions cheaply. */
   constructor(liveSessions?: () => number) {
@@ -47,6 +51,30 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['route'],
       registers: [this.registry],
     });
+    this.quotaBlocks = new Counter({
+      name: 'connector_quota_blocks_total',
+      help: 'Atlassian points quotas found spent, by scope: global (the whole OAuth app) or tenant (one cloudId).',
+      labelNames: ['scope'],
+      registers: [this.registry],
+    });
+    this.quotaRefusals = new Counter({
+      name: 'connector_quota_refused_calls_total',
+      help: 'Calls to Atlassian not made because their points quota is spent until the reset, by product.',
+      labelNames: ['product'],
+      registers: [this.registry],
+    });
+    this.pointsSpent = new Counter({
+      name: 'connector_atlassian_points_spent_total',
+      help: 'Estimated Atlassian quota points spent by OAuth calls (1 per request + 1 per object listed), by product.',
+      labelNames: ['product'],
+      registers: [this.registry],
+    });
+    this.quotaRemaining = new Gauge({
+      name: 'connector_atlassian_quota_remaining',
+      help: 'The last remaining points Atlassian reported for a quota (sent only once about 80 % is spent), by scope.',
+      labelNames: ['scope'],
+      registers: [this.registry],
+    });
     if (liveSessions !== undefined) {
       new Gauge({
         name: 'connector_live_sessions',
@@ -76,6 +104,22 @@ export class PrometheusMetrics implements Metrics {
     this.shed.inc({ route });
   }
 
+  quotaBlocked(scope: 'global' | 'tenant'): void {
+    this.quotaBlocks.inc({ scope });
+  }
+
+  quotaRefusedCall(product: string): void {
+    this.quotaRefusals.inc({ product });
+  }
+
+  atlassianPointsSpent(product: string, points: number): void {
+    this.pointsSpent.inc({ product }, points);
+  }
+
+  atlassianQuotaRemaining(scope: 'global' | 'tenant', points: number): void {
+    this.quotaRemaining.set({ scope }, points);
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -87,6 +131,10 @@ export class NoMetrics implements Metrics {
   upstreamCall(): void {}
   tokenRefresh(): void {}
   requestShed(): void {}
+  quotaBlocked(): void {}
+  quotaRefusedCall(): void {}
+  atlassianPointsSpent(): void {}
+  atlassianQuotaRemaining(): void {}
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: 'text/plain', body: '' };
   }

@@ -24,6 +24,23 @@ export class TracedMetrics implements Metrics {
     this.inner.requestShed(route);
   }
 
+  quotaBlocked(scope: Parameters<Metrics['quotaBlocked']>[0]): void {
+    this.inner.quotaBlocked(scope);
+    this.tracing.event('quota_blocked', { scope });
+  }
+
+  quotaRefusedCall(product: string): void {
+    this.inner.quotaRefusedCall(product);
+  }
+
+  atlassianPointsSpent(product: string, points: number): void {
+    this.inner.atlassianPointsSpent(product, points);
+  }
+
+  atlassianQuotaRemaining(scope: Parameters<Metrics['atlassianQuotaRemaining']>[0], points: number): void {
+    this.inner.atlassianQuotaRemaining(scope, points);
+  }
+
   tokenRefresh(outcome: Parameters<Metrics['tokenRefresh']>[0]): void {
     this.inner.tokenRefresh(outcome);
     this.tracing.event('token_refresh', { outcome });

@@ -167,6 +167,7 @@ function confluenceSpaces(ctx: Ctx, site: FakeSite, caller: Caller): void {
     headers['Link'] = `<${links['next']}>; rel="next", <${base}>; rel="base"`;
   }
   links['base'] = base;
+  ctx.onListed?.(page.length);
   sendJson(ctx.res, 200, { results: page.map((s) => confluenceSpace(s)), _links: links }, headers);
 }
 

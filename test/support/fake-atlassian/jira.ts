@@ -96,6 +96,7 @@ function jiraProjectSearch(state: FakeState, ctx: Ctx, site: FakeSite, caller: C
     body['nextPage'] = `${site.url}/rest/api/3/project/search?${next.toString()}`;
   }
   Object.assign(body, { maxResults: effective, startAt, total, isLast, values: values.map((p) => jiraProject(site, p)) });
+  ctx.onListed?.(values.length);
   sendJson(ctx.res, 200, body);
 }
 

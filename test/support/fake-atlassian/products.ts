@@ -6,6 +6,7 @@
 import { handleConfluence } from './confluence.js';
 import { handleJira } from './jira.js';
 import { BASIC_AUTH_FAILED_TEXT, jiraError, productNotFound, type Caller } from './rest-common.js';
+import type { QuotaCaller } from './quota.js';
 import type { FakeState } from './state.js';
 import type { FakeProduct, FakeUser } from './types.js';
 import { GATEWAY_UNAUTHORIZED, htmlPage, methodNotAllowed, sendJson, sendText, type Ctx } from './util.js';
@@ -22,12 +23,14 @@ export function handleGateway(state: FakeState, ctx: Ctx, product: FakeProduct, 
   let user: FakeUser | undefined;
   let scopes: ReadonlySet<string> | null = null;
   let grantHosts: ReadonlySet<string> | null = null;
+  let clientId: string | undefined;
   if (auth.kind === 'bearer') {
     const rec = state.validAccessToken(auth.token);
     if (!rec) return sendJson(ctx.res, 401, GATEWAY_UNAUTHORIZED);
     user = state.usersById.get(rec.grant.accountId);
     scopes = rec.grant.scopes;
     grantHosts = rec.grant.hosts;
+    clientId = rec.grant.clientId;
   } else if (auth.kind === 'basic') {
     // Only scoped API tokens are accepted on the gateway (§8).
     const u = auth.valid ? state.findUserByEmail(auth.email) : undefined;
@@ -41,6 +44,8 @@ export function handleGateway(state: FakeState, ctx: Ctx, product: FakeProduct, 
   const allowed = grantHosts !== null ? grantHosts.has(site.host) : user.sites.includes(site.host);
   if (!allowed) return sendJson(ctx.res, 401, GATEWAY_UNAUTHORIZED);
   if (!site.products.includes(product)) return productNotFound(ctx, product);
+  // Only OAuth calls spend points: API-token traffic is outside the quotas (atlassian.md §9).
+  if (clientId !== undefined && !chargePoints(state, ctx, { clientId, cloudId: site.cloudId, product })) return;
   const caller: Caller = { kind: 'user', user, scopes };
   if (product === 'jira') {
     if (!rest.startsWith('/rest/')) return productNotFound(ctx, product);
@@ -48,6 +53,28 @@ export function handleGateway(state: FakeState, ctx: Ctx, product: FakeProduct, 
   }
   if (!rest.startsWith('/wiki/')) return productNotFound(ctx, product);
   handleConfluence(ctx, site, caller, rest);
+}
+
+/** Refuses the call (false) when a quota is spent; else charges its base point, and its objects once listed. */
+function chargePoints(state: FakeState, ctx: Ctx, caller: QuotaCaller): boolean {
+  const ledger = state.points;
+  if (!ledger.enabled) return true;
+  const spent = ledger.exhausted(caller);
+  if (spent !== undefined) {
+    sendJson(ctx.res, 429, { code: 429, message: 'Rate limit exceeded.' }, ledger.refusalHeaders(caller, spent));
+    return false;
+  }
+  const reversed = ledger.nextOrder();
+  const setHeaders = (): void => {
+    for (const [name, value] of Object.entries(ledger.answerHeaders(caller, reversed))) ctx.res.setHeader(name, value);
+  };
+  ledger.charge(caller, 1);
+  setHeaders();
+  ctx.onListed = (objects) => {
+    ledger.charge(caller, objects);
+    setHeaders();
+  };
+  return true;
 }
 
 export function handleSite(state: FakeState, ctx: Ctx, host: string, rest: string): void {

@@ -189,6 +189,11 @@ export class FakeAtlassian {
     return this.connections;
   }
 
+  /** Points spent this hour (of the fake's clock) by an OAuth app, or by the app on one tenant. */
+  pointsSpent(clientId: string, cloudId?: string): number {
+    return this.state.points.pointsSpent(clientId, cloudId);
+  }
+
   get tokenGrants(): { authorizationCode: number; refreshToken: number } {
     return { ...this.state.tokenGrants };
   }

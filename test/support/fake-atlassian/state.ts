@@ -20,6 +20,7 @@ import type {
   RefreshTokenRecord,
   RefreshTokenStatus,
 } from './types.js';
+import { PointsLedger } from './quota.js';
 import { uuidFrom } from './util.js';
 
 export const DAY_MS = 86_400_000;
@@ -92,6 +93,7 @@ export class FakeState {
   readonly accessTokens = new Map<string, AccessTokenRecord>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   readonly tokenGrants = { authorizationCode: 0, refreshToken: 0 };
+  readonly points: PointsLedger;
 
   constructor(options: FakeAtlassianOptions = {}) {
     this.opts = {
@@ -102,6 +104,7 @@ export class FakeState {
       now: options.now ?? Date.now,
       consentPage: options.consentPage ?? false,
     };
+    this.points = new PointsLedger(options.quota ?? {}, () => this.now());
   }
 
   now(): number {

@@ -128,6 +128,21 @@ export interface FakeAtlassianOptions {
    * `setConsent({ email })` still picks the signed-in user and `sites` the preselected site; `deny` is ignored.
    */
   consentPage?: boolean;
+  /** Atlassian's 2026 points quotas, on the `now` clock. Omitted: calls cost nothing and carry no quota headers. */
+  quota?: FakeQuotaOptions;
+}
+
+/**
+ * Hourly points quotas (atlassian.md §9). An OAuth call through the gateway costs 1 + the objects it lists; API-token
+ * calls cost nothing. Tests use small numbers; Tier 1 is `global: 65_000`.
+ */
+export interface FakeQuotaOptions {
+  /** Points per hour of each OAuth app (client id), shared by all its tenants. */
+  global?: number;
+  /** Points per hour of each OAuth app on each tenant (cloudId). */
+  tenant?: number;
+  /** A tenant quota announced only with Beta- headers: reported, never enforced. */
+  betaTenant?: number;
 }
 
 export interface AddSiteInput {

@@ -154,6 +154,8 @@ export interface Ctx {
   query: URLSearchParams;
   auth: ParsedAuth;
   body: string;
+  /** Told how many objects a listing answer holds, before it is sent (the points quota charges them). */
+  onListed?: (objects: number) => void;
 }
 
 export const GATEWAY_UNAUTHORIZED = { code: 401, message: 'Unauthorized' } as const;
