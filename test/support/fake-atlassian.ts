@@ -1,6 +1,6 @@
 /**
  * Faithful fake of Atlassian Cloud (auth.atlassian.com, api.atlassian.com and `<site>.atlassian.net`) on one loopback port,
- * following /work/shared/atlassian.md, traps included.
+ * following Atlassian's public documentation (docs/atlassian.md), traps included.
  *
  * URL layout (all on `baseUrl`):
  *   {authUrl}/authorize, {authUrl}/oauth/token                             — auth.atlassian.com
