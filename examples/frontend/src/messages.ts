@@ -35,6 +35,8 @@ export const API_ERROR_CODES = [
   'oauth_not_configured',
   'upstream_unavailable',
   'store_unavailable',
+  'not_ready',
+  'overloaded',
   'upstream_timeout',
 ] as const;
 
@@ -105,6 +107,8 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
   oauth_not_configured: (c) => `Signing in with Atlassian is not set up for ${product(c)} on this server. Use an API token instead.`,
   upstream_unavailable: (c) => `Atlassian could not renew the access right now. Please try again ${later(c, 'shortly')}.`,
   store_unavailable: () => 'The connector cannot reach its session storage right now. Please try again shortly.',
+  not_ready: () => 'The connector is starting or shutting down. Please try again in a moment.',
+  overloaded: (c) => `The connector is busy with other requests right now. Please try again ${later(c, 'in a second')}.`,
   upstream_timeout: () => 'Atlassian took too long to answer. Please try again.',
   network_error: (c) => `The connector${c.serviceUrl !== undefined ? ` at ${c.serviceUrl}` : ''} cannot be reached. Is it running?`,
   unexpected_response: (c) => `The connector gave an unexpected answer${c.status !== undefined ? ` (HTTP ${c.status})` : ''}. Please try again later.`,
