@@ -1,5 +1,5 @@
 /**
- * The fake's points quotas (atlassian.md §9): ledgers per OAuth app and per tenant, 2026 headers, and a reset at
+ * The fake's points quotas (docs/atlassian.md §9): ledgers per OAuth app and per tenant, 2026 headers, and a reset at
  * the top of the hour of a clock the test controls.
  */
 import { expect } from 'chai';

@@ -14,7 +14,7 @@ import {
 import type { FakeFault } from '../support/fake-atlassian.js';
 
 /**
- * How answers of Atlassian's token endpoint reach a client (atlassian.md §2: branch on `error`, not on status).
+ * How answers of Atlassian's token endpoint reach a client (docs/atlassian.md §2: branch on `error`, not on status).
  * Only `invalid_grant` / `unauthorized_client` mean the grant is dead; on a refresh, only they drop the connection.
  */
 
