@@ -114,6 +114,9 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every environment variable the service reads: the docs test checks each is documented, and the reverse. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
 export interface OAuthClientConfig {
   readonly clientId: string;
   readonly clientSecret: string;
