@@ -73,6 +73,9 @@ const schema = z.object({
   UPSTREAM_RETRY_BASE_MS: positiveInt(250),
   UPSTREAM_DEADLINE_MS: positiveInt(30_000),
   UPSTREAM_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(6),
+  LISTING_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  LISTING_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  LISTING_CACHE_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   MAX_BODY_BYTES: positiveInt(100 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(10),
@@ -107,6 +110,13 @@ export interface Config {
     readonly maxRetryWaitMs: number;
     readonly retryBaseMs: number;
     readonly concurrency: number;
+  };
+  /** Listings kept per connection; `ttlSeconds` 0 turns caching off. The store follows `sessionStore`. */
+  readonly listingCache: {
+    readonly ttlSeconds: number;
+    readonly staleSeconds: number;
+    /** Bound of the memory cache (estimated bytes); Redis is bounded by its own maxmemory. */
+    readonly maxBytes: number;
   };
   readonly oauthStateTtlSeconds: number;
   readonly oauthReturnUrl?: string;
@@ -175,6 +185,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxRetryWaitMs: e.UPSTREAM_MAX_RETRY_WAIT_MS,
       retryBaseMs: e.UPSTREAM_RETRY_BASE_MS,
       concurrency: e.UPSTREAM_CONCURRENCY,
+    },
+    listingCache: {
+      ttlSeconds: e.LISTING_CACHE_TTL_SECONDS,
+      staleSeconds: e.LISTING_STALE_SECONDS,
+      maxBytes: e.LISTING_CACHE_MAX_BYTES,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     ...(e.OAUTH_RETURN_URL === undefined ? {} : { oauthReturnUrl: e.OAUTH_RETURN_URL }),

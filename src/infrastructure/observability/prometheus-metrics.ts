@@ -10,6 +10,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly upstream: Histogram<'product' | 'outcome'>;
   private readonly upstreamRetries: Counter<'product'>;
   private readonly refreshes: Counter<'outcome'>;
+  private readonly listingAnswers: Counter<'product' | 'outcome'>;
 
   /** `liveSessions` is given when the store can count its sessions cheaply. */
   constructor(liveSessions?: () => number) {
@@ -40,6 +41,12 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['outcome'],
       registers: [this.registry],
     });
+    this.listingAnswers = new Counter({
+      name: 'connector_listing_cache_answers_total',
+      help: 'Listings answered, by product and outcome: hit (cached, within the TTL), miss (read from Atlassian) or stale.',
+      labelNames: ['product', 'outcome'],
+      registers: [this.registry],
+    });
     if (liveSessions !== undefined) {
       new Gauge({
         name: 'connector_live_sessions',
@@ -65,6 +72,10 @@ export class PrometheusMetrics implements Metrics {
     this.refreshes.inc({ outcome });
   }
 
+  listingCacheAnswer(answer: { product: string; outcome: 'hit' | 'miss' | 'stale' }): void {
+    this.listingAnswers.inc({ product: answer.product, outcome: answer.outcome });
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -75,6 +86,7 @@ export class NoMetrics implements Metrics {
   requestFinished(): void {}
   upstreamCall(): void {}
   tokenRefresh(): void {}
+  listingCacheAnswer(): void {}
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: 'text/plain', body: '' };
   }
