@@ -4,6 +4,7 @@ import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
 import { startService, type RunningService } from './start-service.js';
+import type { Overrides } from '../../src/composition-root.js';
 
 export const ACME = 'acme.atlassian.net';
 export const BETA = 'beta.atlassian.net';
@@ -28,6 +29,7 @@ export interface Harness {
 export async function startHarness(
   env: Record<string, string> | ((baseUrl: string) => Record<string, string>) = {},
   fakeOptions: FakeAtlassianOptions = {},
+  overrides: Overrides = {},
 ): Promise<Harness> {
   const fake = new FakeAtlassian(fakeOptions);
   await fake.start();
@@ -40,7 +42,7 @@ export async function startHarness(
   const service = await startService((baseUrl) => {
     used = { ...serviceEnv(fake, baseUrl), ...(typeof env === 'function' ? env(baseUrl) : env) };
     return used;
-  });
+  }, overrides);
   // Register at Atlassian exactly the callback URLs the service was configured with.
   for (const product of ['jira', 'confluence'] as const) {
     const redirectUri = used[`${product.toUpperCase()}_OAUTH_REDIRECT_URI`];
