@@ -43,6 +43,8 @@ export type ListingFetch<T> = (credentials: AtlassianCredentials, connection: Co
 /** One request's listing: whose it is and how to read it from Atlassian. */
 interface Read {
   readonly key: string;
+  /** The connection the key was made from. */
+  readonly connection: Connection;
   readonly sessionId: string;
   readonly sessionToken: string | undefined;
   readonly product: Product;
@@ -57,6 +59,11 @@ interface Read {
 export function listingKey(sessionId: string, connection: Connection): string {
   const parts = [sessionId, connection.product, connection.version, connection.site.id ?? '', connection.site.url];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
+}
+
+/** Two states of one connection: a token refresh keeps when and where it was connected, a reconnect does not. */
+function sameConnection(a: Connection, b: Connection): boolean {
+  return a.method === b.method && a.connectedAt === b.connectedAt && a.site.url === b.site.url && a.site.id === b.site.id;
 }
 
 function versionOf(items: readonly unknown[]): string {
@@ -94,8 +101,9 @@ export class CachedListings {
       return { items, version: versionOf(items), ageSeconds: 0 };
     }
     const session = await loadSession(this.store, sessionToken);
-    const key = listingKey(session.id, requireConnection(session, product));
-    const read: Read = { key, sessionId: session.id, sessionToken, product, fetch };
+    const connection = requireConnection(session, product);
+    const key = listingKey(session.id, connection);
+    const read: Read = { key, connection, sessionId: session.id, sessionToken, product, fetch };
     const now = this.clock.now();
     const cached = await this.cache.get(key);
     if (cached !== undefined && options.fresh !== true) {
@@ -158,19 +166,21 @@ export class CachedListings {
     }
   }
 
-  private async readUpstream({ key, sessionId, sessionToken, product, fetch }: Read): Promise<CachedListingEntry> {
+  private async readUpstream({ key, connection, sessionId, sessionToken, product, fetch }: Read): Promise<CachedListingEntry> {
     const fetchedAt = this.clock.now();
-    let usedKey = key;
-    const items = await this.access.run(sessionToken, product, async (credentials, connection) => {
-      const listed = await fetch(credentials, connection);
-      // A token refresh before or during the call gives the connection a new version: the next request looks there.
-      usedKey = listingKey(sessionId, connection);
-      return listed;
+    let used = connection;
+    const items = await this.access.run(sessionToken, product, async (credentials, current) => {
+      used = current;
+      return fetch(credentials, current);
     });
     const entry: CachedListingEntry = { items, fetchedAt, version: versionOf(items) };
     const retainMs = this.settings.ttlMs + this.settings.staleMs + RATE_LIMITED_RETAIN_MS;
-    await this.cache.put(key, entry, retainMs);
-    if (usedKey !== key) await this.cache.put(usedKey, entry, retainMs);
+    // The session may have changed since the key was made. A token refresh (same connection, new version): the
+    // listing goes under both keys, so the next request (new version) and the waiters (old key) find it. A
+    // reconnect or a site switch: only under the new connection's key, never under the old connection's.
+    const usedKey = listingKey(sessionId, used);
+    await this.cache.put(usedKey, entry, retainMs);
+    if (usedKey !== key && sameConnection(connection, used)) await this.cache.put(key, entry, retainMs);
     return entry;
   }
 }

@@ -237,6 +237,32 @@ describe('CachedListings (through ListProjects)', () => {
     expect(jira.listProjects.firstCall.args[0]).to.deep.include({ accessToken: 'access-2' });
   });
 
+  it('a reconnect between the cache lookup and the read: the listing goes under the new connection\'s key only', async () => {
+    const clock = new FixedClock();
+    const store = new InMemorySessionStore(clock, 86_400);
+    const token = new SequenceTokenGenerator().sessionToken();
+    const id = sessionIdOf(token);
+    const before = apiTokenConnection('jira', { version: 'v1' });
+    const after = apiTokenConnection('jira', { version: 'v2', connectedAt: START_OF_TEST + 5, site: { url: 'https://beta.atlassian.net' } });
+    await store.putConnection(id, before);
+    // The user reconnects to another site while this request waits for its lease.
+    const cache = new (class extends InMemoryListingCache {
+      override async tryLease(key: string, ttlMs: number) {
+        await store.putConnection(id, after);
+        return super.tryLease(key, ttlMs);
+      }
+    })(clock, 1024 * 1024);
+    const jira = stubJiraGateway();
+    jira.listProjects.resolves(NEW);
+    const { listings } = makeCachedListings(store, clock, makeConnectionAccess(store, clock).access, {}, cache);
+
+    await new ListProjects(listings, jira).execute({ sessionToken: token });
+
+    expect(jira.listProjects.firstCall.args[1]).to.equal('https://beta.atlassian.net');
+    expect(await cache.get(listingKey(id, after))).to.deep.include({ items: NEW });
+    expect(await cache.get(listingKey(id, before)), 'nothing under the old connection\'s key').to.equal(undefined);
+  });
+
   it('two sessions of the same account never share a listing', async () => {
     const { sut, jira, session } = makeSut();
     const a = await session();
