@@ -98,7 +98,14 @@ export class CachedListings {
   ): Promise<Listing<T>> {
     if (this.settings.ttlMs === 0) {
       const items = await this.access.run(sessionToken, product, fetch);
-      return { items, version: versionOf(items), ageSeconds: 0 };
+      // Hashed only when a cursor needs it: without the cache every request pays for what it computes.
+      return {
+        items,
+        ageSeconds: 0,
+        get version() {
+          return versionOf(items);
+        },
+      };
     }
     const session = await loadSession(this.store, sessionToken);
     const connection = requireConnection(session, product);

@@ -296,6 +296,11 @@ describe('CachedListings (through ListProjects)', () => {
     await sut.execute({ sessionToken: token });
     expect(jira.listProjects.callCount).to.equal(2);
     expect(cache.size).to.equal(0);
+    // Paging still works: a cursor is bound to the listing's content, which each read hashes alike.
+    jira.listProjects.resolves([...OLD, ...NEW]);
+    const first = await sut.execute({ sessionToken: token, page: { limit: 1 } });
+    const second = await sut.execute({ sessionToken: token, page: { limit: 1, cursor: first.nextCursor! } });
+    expect(second.projects).to.deep.equal(NEW);
   });
 
   it('the key holds session, product, connection version and site', () => {
