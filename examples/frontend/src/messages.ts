@@ -11,6 +11,7 @@
 export const API_ERROR_CODES = [
   'validation_error',
   'invalid_request',
+  'invalid_cursor',
   'invalid_site',
   'invalid_state',
   'invalid_completion',
@@ -76,6 +77,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
       ? `Please check the form: ${c.fields.map((f) => `${FIELD_LABELS[f.field] ?? f.field} — ${f.message}`).join('; ')}.`
       : 'Please check the form: a field is missing or invalid.',
   invalid_request: () => 'The answer from Atlassian was incomplete, so nothing was connected. Please start the connection again.',
+  invalid_cursor: () => 'The list changed while you were paging through it. Please search again.',
   invalid_site: () => 'That is not an Atlassian Cloud site. Enter a site such as "acme" or "acme.atlassian.net".',
   invalid_state: () => 'This sign-in has expired or was already used. Please start the connection again.',
   invalid_completion: (c) => `This sign-in has expired or was already used, so ${product(c)} was not connected. Please start the connection again.`,
