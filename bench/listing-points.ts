@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fetch from 'node-fetch';
 import { Redis } from 'ioredis';
-import { FakeAtlassian } from '../test/support/fake-atlassian.js';
+import { FakeAtlassian } from '../fake-atlassian/index.js';
 import { startServiceProcess, type Started } from './lib/processes.js';
 
 const PROJECT_SEARCH = '/rest/api/3/project/search';

@@ -13,7 +13,7 @@ import {
   type Harness,
   resetFake,
 } from '../support/harness.js';
-import type { FakeUser } from '../support/fake-atlassian.js';
+import type { FakeUser } from '../../fake-atlassian/index.js';
 
 const PRODUCTS = ['jira', 'confluence'] as const;
 const LISTING = { jira: '/jira/projects', confluence: '/confluence/spaces' } as const;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { FakeRequest } from '../support/fake-atlassian.js';
+import type { FakeRequest } from '../../fake-atlassian/index.js';
 import {
   ACME,
   call,

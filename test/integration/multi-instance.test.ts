@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, CLIENTS, USER, call } from '../support/harness.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { spawnService, type ServiceProcess } from '../support/spawn-service.js';

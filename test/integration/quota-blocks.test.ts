@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { FakeAtlassian, type FakeQuotaOptions } from '../support/fake-atlassian.js';
+import { FakeAtlassian, type FakeQuotaOptions } from '../../fake-atlassian/index.js';
 import { CLIENTS, USER, call, expectError, withSession } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';

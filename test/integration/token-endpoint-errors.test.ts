@@ -11,7 +11,7 @@ import {
   withSession,
   type Harness,
 } from '../support/harness.js';
-import type { FakeFault } from '../support/fake-atlassian.js';
+import type { FakeFault } from '../../fake-atlassian/index.js';
 
 /**
  * How answers of Atlassian's token endpoint reach a client (docs/atlassian.md §2: branch on `error`, not on status).

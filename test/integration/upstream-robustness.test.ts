@@ -11,7 +11,7 @@ import {
   withSession,
   type Harness,
 } from '../support/harness.js';
-import type { FakeRequest } from '../support/fake-atlassian.js';
+import type { FakeRequest } from '../../fake-atlassian/index.js';
 import { SERVICE_NAME } from '../../src/version.js';
 
 /**

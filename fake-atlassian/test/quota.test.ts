@@ -3,7 +3,7 @@
  * the top of the hour of a clock the test controls.
  */
 import { expect } from 'chai';
-import { FakeAtlassian, type FakeQuotaOptions } from '../support/fake-atlassian.js';
+import { FakeAtlassian, type FakeQuotaOptions } from '../index.js';
 
 const CLIENT_ID = 'quota-app';
 const OTHER_CLIENT = 'other-app';
