@@ -1,5 +1,5 @@
 /**
- * A tiny typed client for the Atlassian connector's API (see the README of the service).
+ * A tiny typed client for the Atlassian connector's API (see the service's docs/frontend.md).
  *
  * - The session is named by the `X-Session-Token` header. The client keeps the latest token it was given in
  *   sessionStorage (one tab, gone when the tab closes) and sends it on every call. Always keep the token of the

@@ -1,5 +1,5 @@
 /**
- * What the page says for every error the connector can answer (`error.code`, see the README's error table),
+ * What the page says for every error the connector can answer (`error.code`, see the error table in the service's docs/frontend.md),
  * plus the two that only a browser sees: the service cannot be reached, or it answered something that is not
  * the API's JSON. The server's own `message` is safe to show too, but it is written for developers; these are
  * written for the person at the page and say what to do next.
@@ -7,7 +7,7 @@
  * This module has no DOM dependency, so it can be reused (and tested) anywhere.
  */
 
-/** Error codes of the connector's API, as listed in its README. */
+/** Error codes of the connector's API, as listed in its docs/frontend.md. */
 export const API_ERROR_CODES = [
   'validation_error',
   'invalid_request',
