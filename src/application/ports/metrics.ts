@@ -1,5 +1,6 @@
 /**
  * What the service counts. Implementations must be cheap and never throw: they sit on every request.
+ * Only counting: how the counts are exposed (Prometheus text at /metrics) is the HTTP adapter's business.
  */
 export interface Metrics {
   requestFinished(request: { method: string; route: string; status: number; durationMs: number }): void;
@@ -15,6 +16,4 @@ export interface Metrics {
   atlassianPointsSpent(product: string, points: number): void;
   /** The last remaining points Atlassian reported for a quota (sent only near its limit). */
   atlassianQuotaRemaining(scope: 'global' | 'tenant', points: number): void;
-  /** The Prometheus text exposition of everything counted. */
-  render(): Promise<{ contentType: string; body: string }>;
 }

@@ -120,6 +120,7 @@ export class PrometheusMetrics implements Metrics {
     this.quotaRemaining.set({ scope }, points);
   }
 
+  /** The Prometheus text exposition of everything counted: what GET /metrics serves. */
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -135,7 +136,4 @@ export class NoMetrics implements Metrics {
   quotaRefusedCall(): void {}
   atlassianPointsSpent(): void {}
   atlassianQuotaRemaining(): void {}
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: 'text/plain', body: '' };
-  }
 }
