@@ -26,6 +26,7 @@ import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
 import type Koa from 'koa';
 import { createApp, type AppDependencies } from './http/app.js';
+import type { MetricsEndpoint } from './http/metrics-endpoint.js';
 import { Readiness } from './http/readiness.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
 import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
@@ -81,6 +82,7 @@ export const TOKENS = {
   endSession: Symbol('EndSession'),
   disconnectProduct: Symbol('DisconnectProduct'),
   metrics: Symbol('Metrics'),
+  prometheusMetrics: Symbol('PrometheusMetrics'),
   authLimiter: Symbol('AttemptLimiter'),
   readiness: Symbol('Readiness'),
   tracing: Symbol('OtelTracing'),
@@ -141,12 +143,15 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     if (exporting === undefined) return null;
     return new OtelTracing({ serviceName: config.tracing?.serviceName ?? SERVICE_NAME, serviceVersion: SERVICE_VERSION, export: exporting });
   });
+  // The counters and their exposition (GET /metrics): the application sees only the counting Metrics port.
+  single<PrometheusMetrics | null>(TOKENS.prometheusMetrics, (r) => {
+    if (!config.metricsEnabled) return null;
+    const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
+    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
+  });
   single<Metrics>(TOKENS.metrics, (r) => {
     const tracing = r.resolve<OtelTracing | null>(TOKENS.tracing);
-    const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
-    const metrics = config.metricsEnabled
-      ? new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined)
-      : new NoMetrics();
+    const metrics = r.resolve<PrometheusMetrics | null>(TOKENS.prometheusMetrics) ?? new NoMetrics();
     return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
   });
   const attemptLimiter = (perMinute: number, name: string) => (r: DependencyContainer): AttemptLimiter => {
@@ -315,12 +320,17 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     endSession: c.resolve(TOKENS.endSession),
     disconnectProduct: c.resolve(TOKENS.disconnectProduct),
     metrics: c.resolve(TOKENS.metrics),
+    metricsEndpoint: metricsEndpointOf(c.resolve<PrometheusMetrics | null>(TOKENS.prometheusMetrics)),
     authLimiter: c.resolve(TOKENS.authLimiter),
     oauthStartLimiter: c.resolve(TOKENS.oauthStartLimiter),
     logger: c.resolve(TOKENS.logger),
     readiness: c.resolve(TOKENS.readiness),
     tracing: c.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
   };
+}
+
+function metricsEndpointOf(prometheus: PrometheusMetrics | null): MetricsEndpoint | undefined {
+  return prometheus === null ? undefined : () => prometheus.render();
 }
 
 /** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
