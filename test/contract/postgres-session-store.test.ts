@@ -177,6 +177,25 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
       expect((await store().get(id))?.connections.jira?.version).to.equal(`v2-${winner}`);
     });
 
+    it('answers store_unavailable within the bound when a statement does not finish, and the pool recovers', async () => {
+      const id = await connected();
+      const bounded = createPostgresPool({ url: schema.url, poolSize: 2, timeoutMs: 300 });
+      const blocker = await schema.pool.connect();
+      try {
+        // Another transaction holds the table: the store's UPDATE waits, until the statement timeout cuts it.
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
+        const store = new PostgresSessionStore(bounded, new SessionCipher([secretKey]), clock, lifetimes);
+        const error = await store.get(id).then(() => undefined, (caught: unknown) => caught);
+        expect((error as { code?: string } | undefined)?.code).to.equal('store_unavailable');
+        await blocker.query('ROLLBACK');
+        expect((await store.get(id))?.connections.jira).to.deep.equal(connection);
+      } finally {
+        blocker.release();
+        await bounded.end();
+      }
+    });
+
     it('answers store_unavailable, not a driver error, when the database is unreachable', async () => {
       const dead = createPostgresPool({ url: 'postgres://postgres@127.0.0.1:1/test', poolSize: 1, timeoutMs: 500 });
       const broken = new PostgresSessionStore(dead, new SessionCipher([key()]), clock, lifetimes);
