@@ -154,6 +154,18 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
       expect(Number((await row(id))!['expires_at'])).to.equal(created.createdAt + 5_000);
     });
 
+    it('a read writes only when it moves the idle expiry by more than 1% of the idle TTL (no write per read)', async () => {
+      const id = await connected();
+      const version = async () => (await schema.pool.query<{ xmin: string }>('SELECT xmin FROM sessions WHERE id = $1', [id])).rows[0]!.xmin;
+      const written = await version();
+      clock.advance(500);
+      expect((await store().get(id))?.expiresAt).to.equal(clock.now() - 500 + 60_000);
+      expect(await version(), 'a read 0.5 s later rewrote the row').to.equal(written);
+      clock.advance(200);
+      expect((await store().get(id))?.expiresAt).to.equal(clock.now() + 60_000);
+      expect(await version(), 'a read 0.7 s later (past 600 ms) left the expiry behind').to.not.equal(written);
+    });
+
     it('a pending flow and a completion are taken by exactly one of many concurrent takers', async () => {
       const stateId = stateIdOf(randomBytes(16).toString('hex'));
       await store().putPendingOAuth({ stateId, product: 'jira', sessionId: newId(), sessionToken: 't', expiresAt: clock.now() + 60_000 });

@@ -15,7 +15,15 @@ const COLUMNS: Readonly<Record<Product, { readonly sealed: string; readonly vers
 
 /** True in SQL while the row holds any connection. */
 const CONNECTED = PRODUCTS.map((product) => `${COLUMNS[product].version} IS NOT NULL`).join(' OR ');
-const SESSION_COLUMNS = ['meta', 'ends_at', 'expires_at', ...PRODUCTS.map((product) => COLUMNS[product].sealed)].join(', ');
+const SESSION_COLUMNS = ['id', 'meta', 'ends_at', 'expires_at', ...PRODUCTS.map((product) => COLUMNS[product].sealed)].join(', ');
+
+/**
+ * A read moves the idle expiry only when that gains more than this share of the idle TTL (at most a minute):
+ * otherwise every read would be a write and a WAL flush. A session read again and again is rewritten at most
+ * once a minute, and its expiry is never more than that short of "idle TTL from the last read".
+ */
+const EXTEND_GRANULARITY = 0.01;
+const EXTEND_GRANULARITY_CAP_MS = 60_000;
 
 interface Meta {
   createdAt: number;
@@ -38,6 +46,7 @@ export class PostgresSessionStore implements SessionStore {
   private readonly idleTtlMs: number;
   private readonly emptyTtlMs: number;
   private readonly maxAgeMs: number;
+  private readonly extendStepMs: number;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -48,17 +57,25 @@ export class PostgresSessionStore implements SessionStore {
     this.idleTtlMs = Math.round(lifetimes.idleTtlSeconds * 1000);
     this.emptyTtlMs = Math.round(lifetimes.emptyTtlSeconds * 1000);
     this.maxAgeMs = Math.round(lifetimes.maxAgeSeconds * 1000);
+    this.extendStepMs = Math.min(Math.floor(this.idleTtlMs * EXTEND_GRANULARITY), EXTEND_GRANULARITY_CAP_MS);
   }
 
   async get(id: string): Promise<Session | undefined> {
     return this.guard(async () => {
       const now = this.clock.now();
-      // The read and the idle extension are one statement; an empty session keeps its short expiry.
+      // The read and the idle extension are one statement; an empty session keeps its short expiry. When the
+      // extension would gain less than the step, nothing is written (see EXTEND_GRANULARITY).
       const { rows } = await this.pool.query<SessionRow>(
-        `UPDATE sessions SET expires_at = CASE WHEN ${CONNECTED} THEN LEAST($2::bigint + $3::bigint, ends_at) ELSE expires_at END
-          WHERE id = $1 AND expires_at > $2 AND ends_at > $2
-          RETURNING ${SESSION_COLUMNS}`,
-        [id, now, this.idleTtlMs],
+        `WITH live AS (
+           SELECT ${SESSION_COLUMNS}, (${CONNECTED}) AS connected FROM sessions WHERE id = $1 AND expires_at > $2 AND ends_at > $2
+         ), extended AS (
+           UPDATE sessions SET expires_at = LEAST($2::bigint + $3::bigint, sessions.ends_at) FROM live
+            WHERE sessions.id = live.id AND live.connected AND sessions.expires_at > $2
+              AND LEAST($2::bigint + $3::bigint, sessions.ends_at) - sessions.expires_at > $4
+            RETURNING sessions.expires_at
+         )
+         SELECT live.*, COALESCE((SELECT expires_at FROM extended), live.expires_at) AS extended_to FROM live`,
+        [id, now, this.idleTtlMs, this.extendStepMs],
       );
       const row = rows[0];
       if (row === undefined) return undefined;
@@ -82,7 +99,7 @@ export class PostgresSessionStore implements SessionStore {
         connections[product] = connection;
         if (!this.cipher.isCurrent(sealed)) stale.push(connection);
       }
-      let expiresAt = Math.min(Number(row['expires_at']), endsAt);
+      let expiresAt = Math.min(Number(row['extended_to']), endsAt);
       if (!this.cipher.isCurrent(sealedMeta) || Number(row['ends_at']) !== endsAt) {
         // Rewritten under the newest key; the expiry is kept (cut at the end). A row deleted since the read
         // (a logout) is not recreated.
