@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { call, connectWithToken, expectError, startHarness, USER, withSession, type Harness } from '../support/harness.js';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
+import { freePort } from '../support/own-redis.js';
+import { spawnService } from '../support/spawn-service.js';
 
 /** Far above the bound under test, far below "no answer": a request that hangs fails here instead of waiting on. */
 const HANG = 8_000;
@@ -78,5 +80,37 @@ describe('a stopped PostgreSQL (SESSION_STORE=postgres, DATABASE_TIMEOUT_MS=500)
     expect(session.body.products.jira).to.include({ connected: true });
     expect((await call(h.url('/jira/projects'), withSession(token, hangGuard()))).status).to.equal(200);
     expect((await call(h.url('/health/ready'), hangGuard())).status).to.equal(200);
+  });
+});
+
+describe('SESSION_STORE=postgres at start (separate process)', function () {
+  this.timeout(30_000);
+  const key = randomBytes(32).toString('base64');
+
+  /** The output of a service that must exit before it listens. */
+  async function failedStart(env: Record<string, string>): Promise<string> {
+    const error = await spawnService(env).then(
+      async (service) => {
+        await service.stop('SIGKILL');
+        return undefined;
+      },
+      (caught: unknown) => caught as Error,
+    );
+    expect(error, 'the service started').to.be.instanceOf(Error);
+    expect(error!.message).to.include('service exited with 1 before listening');
+    return error!.message;
+  }
+
+  it('an unreachable database stops the start (exit 1, never listening), without logging the password', async () => {
+    const port = await freePort();
+    const output = await failedStart({ SESSION_STORE: 'postgres', DATABASE_URL: `postgres://connector:hunter2@127.0.0.1:${port}/x`, SESSION_ENCRYPTION_KEY: key });
+    expect(output).to.include('the session store cannot be reached');
+    expect(output).to.include('"store":"postgres"');
+    expect(output).not.to.include('hunter2');
+  });
+
+  it('a missing DATABASE_URL stops the start with a message naming it', async () => {
+    const output = await failedStart({ SESSION_STORE: 'postgres', SESSION_ENCRYPTION_KEY: key });
+    expect(output).to.include('DATABASE_URL: required when SESSION_STORE=postgres');
   });
 });
