@@ -4,13 +4,14 @@ import { Redis } from 'ioredis';
 import { FakeAtlassian, type FakeQuotaOptions } from '../support/fake-atlassian.js';
 import { CLIENTS, USER, call, expectError, withSession } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
+import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { startService, type RunningService } from '../support/start-service.js';
 
 /**
  * Atlassian's hourly points quota (docs/atlassian.md): once Atlassian says a quota is spent, no instance calls it
  * in that scope until the reset; the service answers 429 rate_limited with the seconds left. Two real service
- * instances share one real Redis and one clock with the fake Atlassian, which the tests move.
+ * instances share one real Redis (or PostgreSQL) and one clock with the fake Atlassian, which the tests move.
  */
 
 const ACME = 'acme.atlassian.net';
@@ -26,8 +27,8 @@ interface World {
   close(): Promise<void>;
 }
 
-/** A fake Atlassian with a quota and small sites, and `count` service instances on one Redis, all on one clock. */
-async function world(quota: FakeQuotaOptions, prefix: string, count: number): Promise<World> {
+/** A fake Atlassian with a quota and small sites, and `count` service instances on one store, all on one clock. */
+async function world(quota: FakeQuotaOptions, storeEnv: Record<string, string>, count: number): Promise<World> {
   const clock = new FixedClock(START);
   const fake = new FakeAtlassian({ quota, now: () => clock.now() });
   await fake.start();
@@ -38,9 +39,7 @@ async function world(quota: FakeQuotaOptions, prefix: string, count: number): Pr
   const instances: RunningService[] = [];
   for (let i = 0; i < count; i++) {
     instances.push(await startService((baseUrl) => ({
-      SESSION_STORE: 'redis',
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
+      ...storeEnv,
       SESSION_ENCRYPTION_KEY: encryptionKey,
       ATLASSIAN_AUTH_URL: fake.authUrl,
       ATLASSIAN_API_URL: fake.apiUrl,
@@ -95,28 +94,65 @@ async function metric(service: RunningService, name: string, label: string): Pro
   return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
-describe('Atlassian points quota: shared blocks (two instances, real Redis)', function () {
-  this.timeout(30_000);
+/** The store the instances share; each test gets a fresh key space in it, so no block leaks into the next test. */
+interface SharedStore {
+  readonly title: string;
+  prepare(context: Mocha.Context): Promise<void>;
+  env(label: string): Promise<Record<string, string>>;
+  cleanUp(): Promise<void>;
+}
+
+function onRedis(): SharedStore {
   const prefix = uniquePrefix('quota-blocks');
   let redis: Redis | undefined;
+  return {
+    title: 'real Redis',
+    async prepare(context) {
+      await requireRedis(context);
+      redis = new Redis(REDIS_URL);
+    },
+    env: async (label) => ({ SESSION_STORE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: `${prefix}${label}:` }),
+    async cleanUp() {
+      if (redis === undefined) return;
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+function onPostgres(): SharedStore {
+  const schemas: TestSchema[] = [];
+  return {
+    title: 'real PostgreSQL',
+    prepare: (context) => requirePostgres(context),
+    async env() {
+      const schema = await createTestSchema();
+      schemas.push(schema);
+      return { SESSION_STORE: 'postgres', DATABASE_URL: schema.url };
+    },
+    async cleanUp() {
+      for (const schema of schemas) await schema.drop();
+    },
+  };
+}
+
+for (const shared of [onRedis(), onPostgres()]) describe(`Atlassian points quota: shared blocks (two instances, ${shared.title})`, function () {
+  this.timeout(30_000);
   let w: World | undefined;
 
   before(async function () {
-    await requireRedis(this);
-    redis = new Redis(REDIS_URL);
+    await shared.prepare(this);
   });
   afterEach(async () => {
     await w?.close();
     w = undefined;
   });
   after(async () => {
-    if (redis === undefined) return;
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await shared.cleanUp();
   });
 
   it('a global quota 429 seen by one instance stops the other without any call, until the top of the hour; API tokens go on', async () => {
-    w = await world({ global: 5 }, `${prefix}global:`, 2);
+    w = await world({ global: 5 }, await shared.env('global'), 2);
     const [a, b] = w.instances as [RunningService, RunningService];
     const oauth = await oauthSession(w, a, ACME);
     const apiToken = await tokenSession(a);
@@ -150,7 +186,7 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
   });
 
   it('a tenant quota 429 stops that cloudId only, on every instance', async () => {
-    w = await world({ tenant: 5 }, `${prefix}tenant:`, 2);
+    w = await world({ tenant: 5 }, await shared.env('tenant'), 2);
     const [a, b] = w.instances as [RunningService, RunningService];
     const onAcme = await oauthSession(w, a, ACME);
     const onBeta = await oauthSession(w, a, BETA);
@@ -170,7 +206,7 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
   });
 
   it('Beta- quota headers are a warning only: nothing is blocked', async () => {
-    w = await world({ betaTenant: 5 }, `${prefix}beta:`, 1);
+    w = await world({ betaTenant: 5 }, await shared.env('beta'), 1);
     const [a] = w.instances as [RunningService];
     const oauth = await oauthSession(w, a, ACME);
     for (let i = 0; i < 3; i++) expect((await projects(a, oauth)).status).to.equal(200);
