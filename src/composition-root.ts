@@ -37,11 +37,16 @@ import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-director
 import { QuotaGuard } from './infrastructure/atlassian/quota-guard.js';
 import { InMemoryQuotaBlocks } from './infrastructure/quota/in-memory-quota-blocks.js';
 import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
+import { PostgresQuotaBlocks } from './infrastructure/quota/postgres-quota-blocks.js';
+import { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
+import { PostgresLock } from './infrastructure/lock/postgres-lock.js';
+import { PostgresSessionStore } from './infrastructure/session/postgres-session-store.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
 import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-listing-cache.js';
+import { PostgresListingCache } from './infrastructure/listing-cache/postgres-listing-cache.js';
 import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
@@ -62,6 +67,7 @@ export const TOKENS = {
   clock: Symbol('Clock'),
   tokenGenerator: Symbol('TokenGenerator'),
   redis: Symbol('Redis'),
+  postgres: Symbol('PostgresDatabase'),
   sessionStore: Symbol('SessionStore'),
   lock: Symbol('Lock'),
   tokenRefresher: Symbol('TokenRefresher'),
@@ -156,6 +162,8 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   });
   const attemptLimiter = (perMinute: number, name: string) => (r: DependencyContainer): AttemptLimiter => {
     if (perMinute === 0) return new NoAttemptLimit();
+    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
+    if (postgres !== null) return new FlexibleAttemptLimiter(perMinute, name, { pool: postgres.pool, tableName: 'rate_limits' });
     const redis = r.resolve<Redis | null>(TOKENS.redis);
     return new FlexibleAttemptLimiter(
       perMinute,
@@ -191,6 +199,22 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     single<ListingCache>(TOKENS.listingCache, (r) =>
       new RedisListingCache(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), store.keyPrefix),
     );
+  } else if (store.kind === 'postgres') {
+    c.register(TOKENS.redis, { useFactory: () => null });
+    single(TOKENS.postgres, (r) =>
+      new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, r.resolve(TOKENS.clock), logger),
+    );
+    single<SessionStore>(TOKENS.sessionStore, (r) =>
+      new PostgresSessionStore(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
+        idleTtlSeconds: config.sessionTtlSeconds,
+        emptyTtlSeconds: emptySessionTtlSeconds(config),
+        maxAgeSeconds: config.sessionMaxAgeSeconds,
+      }),
+    );
+    single<Lock>(TOKENS.lock, (r) => new PostgresLock(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, 'lock:'));
+    single<ListingCache>(TOKENS.listingCache, (r) =>
+      new PostgresListingCache(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock)),
+    );
   } else {
     c.register(TOKENS.redis, { useFactory: () => null });
     single<SessionStore>(TOKENS.sessionStore, (r) =>
@@ -204,12 +228,17 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     single<ListingCache>(TOKENS.listingCache, (r) => new InMemoryListingCache(r.resolve(TOKENS.clock), config.listingCache.maxBytes));
   }
 
+  if (store.kind !== 'postgres') c.register(TOKENS.postgres, { useFactory: () => null });
+
   single(TOKENS.atlassianHttp, (r) => {
     const metrics = r.resolve<Metrics>(TOKENS.metrics);
     const clock = r.resolve<Clock>(TOKENS.clock);
     const redis = r.resolve<Redis | null>(TOKENS.redis);
     // Quota blocks live where sessions do: on Redis every instance sees a block any of them recorded.
-    const blocks = redis !== null && store.kind === 'redis' ? new RedisQuotaBlocks(redis, store.keyPrefix, clock) : new InMemoryQuotaBlocks(clock);
+    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
+    const blocks = redis !== null && store.kind === 'redis'
+      ? new RedisQuotaBlocks(redis, store.keyPrefix, clock)
+      : postgres !== null ? new PostgresQuotaBlocks(postgres.pool, clock) : new InMemoryQuotaBlocks(clock);
     const clientIds = Object.fromEntries(Object.entries(config.oauth).map(([product, client]) => [product, client.clientId]));
     const quota = new QuotaGuard(blocks, clock, logger, metrics, { clientIds, maxBurstWaitMs: config.atlassian.maxRetryWaitMs });
     return new AtlassianHttp(
@@ -299,7 +328,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
   single(TOKENS.readiness, (r) => {
     const redis = r.resolve<Redis | null>(TOKENS.redis);
-    return new Readiness({ session_store: () => (redis === null ? Promise.resolve() : redis.ping()) });
+    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
+    return new Readiness({
+      session_store: () => (redis !== null ? redis.ping() : postgres !== null ? postgres.ping() : Promise.resolve()),
+    });
   });
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
@@ -361,6 +393,8 @@ export async function openContainer(c: DependencyContainer): Promise<void> {
     await redis.connect();
     await redis.ping();
   }
+  // Migrates before the service listens; an unreachable database fails the start like an unreachable Redis.
+  await c.resolve<PostgresDatabase | null>(TOKENS.postgres)?.open();
 }
 
 /** Releases what the container opened (sockets, connections). */
@@ -371,4 +405,5 @@ export async function closeContainer(c: DependencyContainer): Promise<void> {
   await c.resolve<OtelTracing | null>(TOKENS.tracing)?.shutdown().catch(() => undefined);
   const redis = c.resolve<Redis | null>(TOKENS.redis);
   if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+  await c.resolve<PostgresDatabase | null>(TOKENS.postgres)?.close().catch(() => undefined);
 }
