@@ -39,8 +39,6 @@ export const API_ERROR_CODES = [
   'not_ready',
   'overloaded',
   'upstream_timeout',
-  'not_ready',
-  'overloaded',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
