@@ -118,7 +118,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
       maxAge: 600,
     }),
   );
-  if (settings.docsEnabled ?? true) app.use(docsMiddleware(buildOpenApiDocument(settings.version)));
+  if (settings.docsEnabled ?? true) app.use(docsMiddleware(() => buildOpenApiDocument(settings.version)));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

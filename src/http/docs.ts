@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Middleware } from 'koa';
-import { koaSwagger } from 'koa2-swagger-ui';
 import { AppError } from '../domain/errors.js';
 
 const ASSETS_PREFIX = '/docs-assets/local/';
@@ -19,19 +18,27 @@ const FAVICON = `${ASSETS_PREFIX}favicon-32x32.png`;
 const EXTERNAL_LINK = /<link\b[^>]*\bhref=["']?(?:https?:)?\/\/[^>]*>\s*/gi;
 const distDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
-/** Serves `/openapi.json`, the Swagger UI at `/docs`, and the UI's assets — for GET and HEAD only. */
-export function docsMiddleware(document: object): Middleware {
-  const ui = koaSwagger({
-    routePrefix: '/docs',
-    title: 'Atlassian connector API',
-    // validatorUrl null: swagger-ui would otherwise load a badge from validator.swagger.io.
-    swaggerOptions: { url: '/openapi.json', validatorUrl: null },
-    swaggerCdnUrl: '/docs-assets',
-    swaggerVersion: 'local',
-    hideTopbar: true,
-    favicon: FAVICON,
-  });
-  const body = JSON.stringify(document);
+/**
+ * Serves `/openapi.json`, the Swagger UI at `/docs`, and the UI's assets — for GET and HEAD only. The document is
+ * built, and koa2-swagger-ui (with its template engine) loaded, on the first request that needs them: neither
+ * belongs on the start-up path of every instance, most of which never serve a page of documentation.
+ */
+export function docsMiddleware(document: () => object): Middleware {
+  let body: string | undefined;
+  let ui: Promise<Middleware> | undefined;
+  const swaggerUi = (): Promise<Middleware> =>
+    (ui ??= import('koa2-swagger-ui').then(({ koaSwagger }) =>
+      koaSwagger({
+        routePrefix: '/docs',
+        title: 'Atlassian connector API',
+        // validatorUrl null: swagger-ui would otherwise load a badge from validator.swagger.io.
+        swaggerOptions: { url: '/openapi.json', validatorUrl: null },
+        swaggerCdnUrl: '/docs-assets',
+        swaggerVersion: 'local',
+        hideTopbar: true,
+        favicon: FAVICON,
+      }),
+    ));
   return async (ctx, next) => {
     const isDocsPath = ctx.path === '/openapi.json' || ctx.path === '/docs' || ctx.path === '/docs/' || ctx.path.startsWith(ASSETS_PREFIX);
     if (!isDocsPath) return next();
@@ -41,11 +48,11 @@ export function docsMiddleware(document: object): Middleware {
     }
     if (ctx.path === '/openapi.json') {
       ctx.type = 'application/json';
-      ctx.body = body;
+      ctx.body = body ??= JSON.stringify(document());
       return;
     }
     if (ctx.path === '/docs' || ctx.path === '/docs/') {
-      await ui(ctx, next);
+      await (await swaggerUi())(ctx, next);
       // The page loads nothing from outside the service: it may run offline, and a CDN would see who reads it.
       const html = String(ctx.body).replace(EXTERNAL_LINK, '');
       ctx.body = html;
