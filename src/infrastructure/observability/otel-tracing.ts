@@ -12,9 +12,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** What the Atlassian client asks of tracing: one client span per upstream call, its context sent on. */
 export interface UpstreamTracing {
@@ -47,20 +45,22 @@ export interface TracingSettings {
  * never a header, a query string or a body, which is where tokens, codes and secrets travel.
  */
 export class OtelTracing implements UpstreamTracing {
-  private readonly provider: BasicTracerProvider;
-  private readonly tracer: Tracer;
+  /** The SDK loads in the background from construction; the first span waits for it, later ones do not. */
+  private readonly sdk: Promise<{ readonly tracer: Tracer; shutdown(): Promise<void> }>;
+  private tracer: Tracer | undefined;
   private readonly propagator = new W3CTraceContextPropagator();
   private readonly active = new AsyncLocalStorage<Context>();
 
   constructor(settings: TracingSettings) {
-    const exporting = 'exporter' in settings.export
-      ? new SimpleSpanProcessor(settings.export.exporter)
-      : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${settings.export.endpoint}/v1/traces` }));
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion }),
-      spanProcessors: [exporting],
+    this.sdk = import('./otel-sdk.js').then(({ createTracerProvider }) => {
+      const provider = createTracerProvider(settings);
+      this.tracer = provider.getTracer(settings.serviceName, settings.serviceVersion);
+      return { tracer: this.tracer, shutdown: () => provider.shutdown() };
     });
-    this.tracer = this.provider.getTracer(settings.serviceName, settings.serviceVersion);
+  }
+
+  private async tracerReady(): Promise<Tracer> {
+    return this.tracer ?? (await this.sdk).tracer;
   }
 
   async inRequest(
@@ -68,8 +68,9 @@ export class OtelTracing implements UpstreamTracing {
     work: () => Promise<void>,
     outcome: () => { readonly route: string; readonly status: number },
   ): Promise<void> {
+    const tracer = await this.tracerReady();
     const parent = this.propagator.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
-    const span = this.tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method } }, parent);
+    const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method } }, parent);
     try {
       await this.active.run(trace.setSpan(parent, span), work);
     } finally {
@@ -85,9 +86,10 @@ export class OtelTracing implements UpstreamTracing {
     call: { readonly method: string; readonly url: string; readonly product: string | undefined },
     work: (span: UpstreamSpan) => Promise<T>,
   ): Promise<T> {
+    const tracer = await this.tracerReady();
     const parent = this.active.getStore() ?? ROOT_CONTEXT;
     const url = new URL(call.url);
-    const span = this.tracer.startSpan(
+    const span = tracer.startSpan(
       `${call.method} ${url.host}`,
       { kind: SpanKind.CLIENT, attributes: upstreamAttributes(call.method, url, call.product) },
       parent,
@@ -112,7 +114,7 @@ export class OtelTracing implements UpstreamTracing {
 
   /** Sends what is buffered; called on shutdown so the last requests' spans are not lost. */
   async shutdown(): Promise<void> {
-    await this.provider.shutdown();
+    await (await this.sdk).shutdown();
   }
 }
 
