@@ -1,18 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { OtelTracer } from './otel-implementation.js';
 
 /** What the Atlassian client asks of tracing: one client span per upstream call, its context sent on. */
 export interface UpstreamTracing {
@@ -38,106 +25,37 @@ export interface TracingSettings {
 }
 
 /**
- * Traces on OpenTelemetry without touching its globals: the provider, the propagator and the active context are
- * this object's own, so several services in one process (the tests) never share spans, and nothing is installed
- * process-wide. It also serves the HTTP adapter's RequestTracing (matched by shape: the layers do not import each
- * other; the composition root checks the fit). Only route templates, methods, statuses, hosts, paths without query and counts become attributes:
- * never a header, a query string or a body, which is where tokens, codes and secrets travel.
+ * Traces on OpenTelemetry (see OtelTracer). This facade imports nothing of OpenTelemetry: the API, the SDK and the
+ * exporter load in the background when it is built, which happens only with tracing on, so an instance without
+ * tracing never loads them. The first span waits for them; later ones do not. It also serves the HTTP adapter's
+ * RequestTracing (matched by shape: the layers do not import each other; the composition root checks the fit).
  */
 export class OtelTracing implements UpstreamTracing {
-  /** The SDK loads in the background from construction; the first span waits for it, later ones do not. */
-  private readonly sdk: Promise<{ readonly tracer: Tracer; shutdown(): Promise<void> }>;
-  private tracer: Tracer | undefined;
-  private readonly propagator = new W3CTraceContextPropagator();
-  private readonly active = new AsyncLocalStorage<Context>();
+  private tracer: OtelTracer | undefined;
+  private readonly loading: Promise<OtelTracer>;
 
   constructor(settings: TracingSettings) {
-    this.sdk = import('./otel-sdk.js').then(({ createTracerProvider }) => {
-      const provider = createTracerProvider(settings);
-      this.tracer = provider.getTracer(settings.serviceName, settings.serviceVersion);
-      return { tracer: this.tracer, shutdown: () => provider.shutdown() };
-    });
+    this.loading = import('./otel-implementation.js').then(({ OtelTracer }) => (this.tracer = new OtelTracer(settings)));
   }
 
-  private async tracerReady(): Promise<Tracer> {
-    return this.tracer ?? (await this.sdk).tracer;
-  }
-
-  async inRequest(
-    request: { readonly method: string; readonly headers: Readonly<Record<string, string | string[] | undefined>> },
-    work: () => Promise<void>,
-    outcome: () => { readonly route: string; readonly status: number },
-  ): Promise<void> {
-    const tracer = await this.tracerReady();
-    const parent = this.propagator.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
-    const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method } }, parent);
-    try {
-      await this.active.run(trace.setSpan(parent, span), work);
-    } finally {
-      const { route, status } = outcome();
-      span.updateName(`${request.method} ${route}`);
-      span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
+  async inRequest(...args: Parameters<OtelTracer['inRequest']>): Promise<void> {
+    return (this.tracer ?? (await this.loading)).inRequest(...args);
   }
 
   async inUpstreamCall<T>(
     call: { readonly method: string; readonly url: string; readonly product: string | undefined },
     work: (span: UpstreamSpan) => Promise<T>,
   ): Promise<T> {
-    const tracer = await this.tracerReady();
-    const parent = this.active.getStore() ?? ROOT_CONTEXT;
-    const url = new URL(call.url);
-    const span = tracer.startSpan(
-      `${call.method} ${url.host}`,
-      { kind: SpanKind.CLIENT, attributes: upstreamAttributes(call.method, url, call.product) },
-      parent,
-    );
-    const headers: Record<string, string> = {};
-    this.propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
-    try {
-      return await work(upstreamSpan(span, headers));
-    } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
+    return (this.tracer ?? (await this.loading)).inUpstreamCall(call, work);
   }
 
   /** An event on the span of the request being served, if any (token refreshes, cache outcomes). */
-  event(name: string, attributes: Attributes): void {
-    const context = this.active.getStore();
-    if (context !== undefined) trace.getSpan(context)?.addEvent(name, attributes);
+  event(name: string, attributes: Readonly<Record<string, string | number | boolean>>): void {
+    this.tracer?.event(name, attributes);
   }
 
   /** Sends what is buffered; called on shutdown so the last requests' spans are not lost. */
   async shutdown(): Promise<void> {
-    await (await this.sdk).shutdown();
+    await (await this.loading).shutdown();
   }
-}
-
-function upstreamAttributes(method: string, url: URL, product: string | undefined): Attributes {
-  return {
-    'http.request.method': method,
-    'server.address': url.hostname,
-    // The path names a cloudId and an endpoint; the query (cursors, filters) is left out like every other input.
-    'url.path': url.pathname,
-    ...(product === undefined ? {} : { 'atlassian.product': product }),
-  };
-}
-
-function upstreamSpan(span: Span, headers: Record<string, string>): UpstreamSpan {
-  return {
-    headers,
-    retry(attempt, waitMs, reason) {
-      span.addEvent('retry', { attempt, 'wait.ms': waitMs, reason });
-    },
-    outcome(outcome, retries) {
-      const status = Number(outcome);
-      span.setAttributes({ 'atlassian.outcome': outcome, 'atlassian.retries': retries, ...(Number.isInteger(status) ? { 'http.response.status_code': status } : {}) });
-      if (!Number.isInteger(status) || status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    },
-  };
 }
