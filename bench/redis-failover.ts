@@ -112,12 +112,12 @@ async function round(): Promise<Record<string, number>> {
   };
 }
 
-const results = [];
+const results: Array<Record<string, number>> = [];
 try {
   for (let i = 0; i < ROUNDS; i++) results.push(await round());
 } finally {
   await stopAllRedisServers();
 }
 for (const result of results) console.log(JSON.stringify(result));
-console.log(JSON.stringify({ bench: 'redis-failover', rounds: ROUNDS, recoveryMsMedian: median(results.map((r) => r.recoveryMs)) }));
+console.log(JSON.stringify({ bench: 'redis-failover', rounds: ROUNDS, recoveryMsMedian: median(results.map((r) => r.recoveryMs!)) }));
 process.exit(0);

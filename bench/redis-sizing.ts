@@ -38,6 +38,7 @@ const apiToken = (): ApiTokenConnection => ({
   version: text(22),
   email: 'someone@example.com',
   apiToken: text(192),
+  route: 'site',
 });
 const project = (i: number) => ({
   id: String(10_000 + i),
