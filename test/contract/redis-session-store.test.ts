@@ -188,6 +188,26 @@ describe('RedisSessionStore (real Redis)', function () {
       expect(await store().get(b)).to.equal(undefined);
     });
 
+    it('a session stored before the hash tags (session:<id>) is moved to session:{<id>} on first read, with its connection and TTL', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      const untagged = `${prefix}session:${id}`;
+      const cipher = new SessionCipher([secretKey]);
+      const createdAt = Date.now();
+      await client.hset(untagged, {
+        meta: cipher.encrypt(JSON.stringify({ createdAt }), `${untagged}#meta`),
+        end: String(createdAt + 30 * 24 * 3600 * 1000),
+        jira: cipher.encrypt(JSON.stringify(connection), `${untagged}#jira`),
+        'jira:version': connection.version,
+      });
+      await client.pexpire(untagged, 50_000);
+
+      const session = await store().get(id);
+      expect(session?.connections.jira).to.deep.equal(connection);
+      expect(await client.exists(untagged)).to.equal(0);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(49_000, 60_000);
+      expect(await store().get(id), 'read again from the tagged key').to.not.equal(undefined);
+    });
+
     it('answers store_unavailable, not a driver error, when Redis is gone', async () => {
       const dead = createRedisConnection({ kind: 'single', url: 'redis://127.0.0.1:1' }, { commandTimeoutMs: 300 });
       const broken = new RedisSessionStore(dead, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });

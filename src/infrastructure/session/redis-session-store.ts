@@ -92,6 +92,18 @@ redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'end', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1`);
 
+/** A session as stored before keys carried the hash tag: {pttl, fields} or nil. KEYS[1] the untagged key. */
+const READ_UNTAGGED = redisScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return {redis.call('PTTL', KEYS[1]), redis.call('HGETALL', KEYS[1])}`);
+
+/** Writes a moved session under its tagged key, unless one exists there already. ARGV: pttl, then field/value pairs. */
+const ADOPT = redisScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1`);
+
 /** Deletes a session whose field still holds the value we could not read (not one rewritten meanwhile). */
 const DISCARD_UNREADABLE = redisScript(`
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('DEL', KEYS[1]) end
@@ -146,7 +158,8 @@ export class RedisSessionStore implements SessionStore {
     return this.guard(async () => {
       const key = this.sessionKey(id);
       const now = this.clock.now();
-      const reply = await this.redis.eval<[number, string[]] | null>(GET_SESSION, [key], [now, this.ttlMs]);
+      let reply = await this.redis.eval<[number, string[]] | null>(GET_SESSION, [key], [now, this.ttlMs]);
+      if (reply === null && (await this.adoptUntagged(id))) reply = await this.redis.eval<[number, string[]] | null>(GET_SESSION, [key], [now, this.ttlMs]);
       if (reply === null) return undefined;
       const [pttl, flat] = reply;
       const fields: Record<string, string> = {};
@@ -259,6 +272,36 @@ export class RedisSessionStore implements SessionStore {
       const sealed = await this.redis.command<string | null>(key, ['GETDEL', key]);
       return sealed === null ? undefined : this.open<OAuthCompletion>(key, 'completion', sealed);
     });
+  }
+
+  /**
+   * Moves a session stored by a version before the hash tags (`session:<id>`) to its tagged key, so an upgrade
+   * signs nobody out. Its encrypted fields are bound to the old key name (the GCM context), so they are opened and
+   * sealed again for the new one; TTL and plain fields are kept. Answers whether there was one to move.
+   */
+  private async adoptUntagged(id: string): Promise<boolean> {
+    const untagged = `${this.options.keyPrefix}session:${id}`;
+    const reply = await this.redis.eval<[number, string[]] | null>(READ_UNTAGGED, [untagged], []);
+    if (reply === null) return false;
+    const [pttl, flat] = reply;
+    const key = this.sessionKey(id);
+    const fields: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [field, value] = [flat[i]!, flat[i + 1]!];
+      const sealed = field === 'meta' || (PRODUCTS as readonly string[]).includes(field);
+      if (!sealed) {
+        fields.push(field, value);
+        continue;
+      }
+      const plaintext = this.cipher.decrypt(value, `${untagged}#${field}`);
+      // Not ours, or under a retired key: left to expire, never moved half-readable.
+      if (plaintext === undefined) return false;
+      fields.push(field, this.cipher.encrypt(plaintext, `${key}#${field}`));
+    }
+    if (pttl <= 0 || fields.length === 0) return false;
+    await this.redis.eval(ADOPT, [key], [pttl, ...fields]);
+    await this.redis.command(untagged, ['DEL', untagged]);
+    return true;
   }
 
   /**
