@@ -1,4 +1,5 @@
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { CachedListings } from './application/cached-listings.js';
 import { ConnectionAccess } from './application/connection-access.js';
 import type { AtlassianOAuthGateway } from './application/ports/atlassian-oauth-gateway.js';
 import type { Clock } from './application/ports/clock.js';
@@ -8,6 +9,7 @@ import type { Logger } from './application/ports/logger.js';
 import type { SessionStore } from './application/ports/session-store.js';
 import type { AttemptLimiter } from './application/ports/attempt-limiter.js';
 import type { Lock } from './application/ports/lock.js';
+import type { ListingCache } from './application/ports/listing-cache.js';
 import type { Metrics } from './application/ports/metrics.js';
 import type { TokenGenerator } from './application/ports/token-generator.js';
 import { TokenRefresher } from './application/token-refresher.js';
@@ -37,6 +39,8 @@ import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
+import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-listing-cache.js';
+import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
 import { createRedisConnection, type RedisConnection } from './infrastructure/redis/redis-connection.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
@@ -81,6 +85,8 @@ export const TOKENS = {
   readiness: Symbol('Readiness'),
   tracing: Symbol('OtelTracing'),
   oauthStartLimiter: Symbol('OAuthStartLimiter'),
+  listingCache: Symbol('ListingCache'),
+  cachedListings: Symbol('CachedListings'),
 } as const;
 
 /**
@@ -95,6 +101,15 @@ const refreshSettings = (config: Config) => ({
   waitTimeoutMs: config.atlassian.timeoutMs + 5_000,
   pollIntervalMs: 50,
   retryDelaysMs: config.oauthRefreshRetryDelaysMs,
+});
+
+/** A listing lease outlives the slowest listing (the upstream deadline), as the refresh lease does the token call. */
+const listingSettings = (config: Config) => ({
+  ttlMs: config.listingCache.ttlSeconds * 1000,
+  staleMs: config.listingCache.staleSeconds * 1000,
+  leaseTtlMs: config.atlassian.deadlineMs + 5_000,
+  waitTimeoutMs: config.atlassian.deadlineMs + 5_000,
+  pollIntervalMs: 25,
 });
 
 export interface Overrides {
@@ -175,6 +190,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       }),
     );
     single<Lock>(TOKENS.lock, (r) => new RedisLock(r.resolve(TOKENS.redis), store.keyPrefix));
+    single<ListingCache>(TOKENS.listingCache, (r) =>
+      new RedisListingCache(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), store.keyPrefix),
+    );
   } else {
     c.register(TOKENS.redis, { useFactory: () => null });
     single<SessionStore>(TOKENS.sessionStore, (r) =>
@@ -185,6 +203,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       }),
     );
     single<Lock>(TOKENS.lock, (r) => new InMemoryLock(r.resolve(TOKENS.clock)));
+    single<ListingCache>(TOKENS.listingCache, (r) => new InMemoryListingCache(r.resolve(TOKENS.clock), config.listingCache.maxBytes));
   }
 
   single(TOKENS.atlassianHttp, (r) => {
@@ -265,11 +284,21 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       { defaultSite: config.atlassian.defaultSite },
     ),
   );
-  single(TOKENS.listProjects, (r) => new ListProjects(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.jiraGateway)));
-  single(TOKENS.listSpaces, (r) => new ListSpaces(r.resolve(TOKENS.connectionAccess), r.resolve(TOKENS.confluenceGateway)));
+  single(TOKENS.cachedListings, (r) =>
+    new CachedListings(
+      r.resolve(TOKENS.sessionStore),
+      r.resolve(TOKENS.connectionAccess),
+      r.resolve(TOKENS.listingCache),
+      r.resolve(TOKENS.clock),
+      r.resolve(TOKENS.metrics),
+      listingSettings(config),
+    ),
+  );
+  single(TOKENS.listProjects, (r) => new ListProjects(r.resolve(TOKENS.cachedListings), r.resolve(TOKENS.jiraGateway)));
+  single(TOKENS.listSpaces, (r) => new ListSpaces(r.resolve(TOKENS.cachedListings), r.resolve(TOKENS.confluenceGateway)));
   single(TOKENS.getSession, (r) => new GetSession(r.resolve(TOKENS.sessionStore)));
-  single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore)));
-  single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore)));
+  single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
+  single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
   single(TOKENS.readiness, (r) => {
     const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
     return new Readiness(
