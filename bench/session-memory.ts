@@ -18,6 +18,7 @@ import { createPostgresPool } from '../src/infrastructure/postgres/pg-pool.js';
 import type { SessionStore } from '../src/application/ports/session-store.js';
 import { SessionCipher } from '../src/infrastructure/session/session-cipher.js';
 import { SystemClock } from '../src/infrastructure/system-clock.js';
+import { createRedisConnection } from '../src/infrastructure/redis/redis-connection.js';
 
 const SESSIONS = 10_000;
 /** Reads timed per store, one at a time, of random sessions. */
@@ -88,7 +89,9 @@ async function redis(): Promise<{ bytesPerSession: number; overheadPerSession: n
     return { skipped: 'no Redis reachable' };
   }
   const prefix = `bench:${process.pid}:`;
-  const store = new RedisSessionStore(client, new SessionCipher([randomBytes(32).toString('base64')]), new SystemClock(), { ttlSeconds: 600, keyPrefix: prefix });
+  const redisConnection = createRedisConnection({ kind: 'single', url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' }, { commandTimeoutMs: 5_000 });
+  await redisConnection.connect();
+  const store = new RedisSessionStore(redisConnection, new SessionCipher([randomBytes(32).toString('base64')]), new SystemClock(), { ttlSeconds: 600, keyPrefix: prefix });
   const ids = Array.from({ length: SESSIONS }, () => sessionIdOf(text(43)));
   const connect = async (id: string) => {
     await store.create(id);
@@ -96,12 +99,13 @@ async function redis(): Promise<{ bytesPerSession: number; overheadPerSession: n
   };
   for (let i = 0; i < ids.length; i += 500) await Promise.all(ids.slice(i, i + 500).map(connect));
   const pipeline = client.pipeline();
-  for (const id of ids) pipeline.memory('USAGE', `${prefix}session:${id}`);
+  for (const id of ids) pipeline.memory('USAGE', `${prefix}session:{${id}}`);
   const sizes = ((await pipeline.exec()) ?? []).map(([, size]) => Number(size));
   const bytesPerSession = sizes.reduce((sum, size) => sum + size, 0) / sizes.length;
   const read = await readLatency(store, ids);
-  for (let i = 0; i < ids.length; i += 1000) await client.del(...ids.slice(i, i + 1000).map((id) => `${prefix}session:${id}`));
+  for (let i = 0; i < ids.length; i += 1000) await client.del(...ids.slice(i, i + 1000).map((id) => `${prefix}session:{${id}}`));
   client.disconnect();
+  await redisConnection.close();
   return { bytesPerSession, overheadPerSession: bytesPerSession - tokenBytes, read };
 }
 

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { CachedListings } from './application/cached-listings.js';
 import { ConnectionAccess } from './application/connection-access.js';
@@ -49,6 +48,7 @@ import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-l
 import { PostgresListingCache } from './infrastructure/listing-cache/postgres-listing-cache.js';
 import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
+import { createRedisConnection, type RedisConnection } from './infrastructure/redis/redis-connection.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
 import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -142,6 +142,8 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
   single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
   const store = config.sessionStore;
+  /** Token writes that no replica acknowledged in time, for the metric. */
+  let replicationShortfalls = 0;
   single<OtelTracing | null>(TOKENS.tracing, () => {
     const exporting = overrides.spanExporter !== undefined
       ? { exporter: overrides.spanExporter }
@@ -153,7 +155,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single<PrometheusMetrics | null>(TOKENS.prometheusMetrics, (r) => {
     if (!config.metricsEnabled) return null;
     const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
-    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
+    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
+    const storeGauges = redis === null ? undefined : { topology: redis.topology, up: () => redis.isReady, replicationShortfalls: () => replicationShortfalls };
+    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined, storeGauges);
   });
   single<Metrics>(TOKENS.metrics, (r) => {
     const tracing = r.resolve<OtelTracing | null>(TOKENS.tracing);
@@ -164,35 +168,38 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     if (perMinute === 0) return new NoAttemptLimit();
     const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
     if (postgres !== null) return new FlexibleAttemptLimiter(perMinute, name, { pool: postgres.pool, tableName: 'rate_limits' });
-    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
     return new FlexibleAttemptLimiter(
       perMinute,
       name,
-      redis === null || store.kind !== 'redis' ? undefined : { client: redis, keyPrefix: store.keyPrefix },
+      redis === null || store.kind !== 'redis' ? undefined : { connection: redis, keyPrefix: store.keyPrefix },
     );
   };
   single<AttemptLimiter>(TOKENS.authLimiter, attemptLimiter(config.authRateLimitPerMinute, 'auth-fail'));
   single<AttemptLimiter>(TOKENS.oauthStartLimiter, attemptLimiter(config.oauthStartRateLimitPerMinute, 'oauth-start'));
   if (store.kind === 'redis') {
-    single(TOKENS.redis, () => {
-      // commandTimeout bounds every command, also one sent to a Redis that accepts it and never answers (paused,
-      // overloaded); maxRetriesPerRequest bounds the ones queued while disconnected.
-      const redis = new Redis(store.url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 2,
-        connectTimeout: 5_000,
-        commandTimeout: store.commandTimeoutMs,
-      });
-      // ioredis reconnects by itself; without a listener each failed attempt is printed as an unhandled error.
-      redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-      return redis;
-    });
+    // The command timeout bounds every command, also one sent to a Redis that accepts it and never answers
+    // (paused, overloaded) and one queued while disconnected or while a failover is under way.
+    single<RedisConnection>(TOKENS.redis, () =>
+      createRedisConnection(store.topology, {
+        commandTimeoutMs: store.commandTimeoutMs,
+        connectTimeoutMs: 5_000,
+        onError: (error) => logger.warn({ err: { message: error.message }, topology: store.topology.kind }, 'redis connection error'),
+      }),
+    );
     single<SessionStore>(TOKENS.sessionStore, (r) =>
       new RedisSessionStore(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
         ttlSeconds: config.sessionTtlSeconds,
         keyPrefix: store.keyPrefix,
         emptyTtlSeconds: emptySessionTtlSeconds(config),
         maxAgeSeconds: config.sessionMaxAgeSeconds,
+        replication: {
+          ...store.replication,
+          onShortfall: ({ wanted, acknowledged }) => {
+            replicationShortfalls++;
+            logger.warn({ wanted, acknowledged, timeoutMs: store.replication.timeoutMs }, 'token write not acknowledged by a replica in time; it stands on the primary');
+          },
+        },
       }),
     );
     single<Lock>(TOKENS.lock, (r) => new RedisLock(r.resolve(TOKENS.redis), store.keyPrefix));
@@ -233,7 +240,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single(TOKENS.atlassianHttp, (r) => {
     const metrics = r.resolve<Metrics>(TOKENS.metrics);
     const clock = r.resolve<Clock>(TOKENS.clock);
-    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
     // Quota blocks live where sessions do: on Redis every instance sees a block any of them recorded.
     const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
     const blocks = redis !== null && store.kind === 'redis'
@@ -327,11 +334,13 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
   single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
   single(TOKENS.readiness, (r) => {
-    const redis = r.resolve<Redis | null>(TOKENS.redis);
+    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
     const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
-    return new Readiness({
-      session_store: () => (redis !== null ? redis.ping() : postgres !== null ? postgres.ping() : Promise.resolve()),
-    });
+    return new Readiness(
+      { session_store: () => (redis !== null ? redis.ping() : postgres !== null ? postgres.ping() : Promise.resolve()) },
+      undefined,
+      redis === null ? {} : { session_store: () => `redis ${redis.topology}, ${redis.isReady ? 'connected' : 'not connected'}` },
+    );
   });
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
@@ -388,7 +397,7 @@ export function buildService(
 
 /** Connects what must be reachable before the service takes requests; fails fast when it is not. */
 export async function openContainer(c: DependencyContainer): Promise<void> {
-  const redis = c.resolve<Redis | null>(TOKENS.redis);
+  const redis = c.resolve<RedisConnection | null>(TOKENS.redis);
   if (redis !== null) {
     await redis.connect();
     await redis.ping();
@@ -403,7 +412,6 @@ export async function closeContainer(c: DependencyContainer): Promise<void> {
   await c.resolve<TokenRefresher>(TOKENS.tokenRefresher).close();
   c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
   await c.resolve<OtelTracing | null>(TOKENS.tracing)?.shutdown().catch(() => undefined);
-  const redis = c.resolve<Redis | null>(TOKENS.redis);
-  if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+  await c.resolve<RedisConnection | null>(TOKENS.redis)?.close();
   await c.resolve<PostgresDatabase | null>(TOKENS.postgres)?.close().catch(() => undefined);
 }

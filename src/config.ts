@@ -3,6 +3,7 @@ import { PRODUCTS, type Product } from './domain/product.js';
 import { normaliseSite } from './domain/site.js';
 import { isValidEncryptionKey } from './infrastructure/session/session-cipher.js';
 import { deepFreeze } from './infrastructure/deep-freeze.js';
+import { parseNodeList, type RedisNodeAddress, type RedisTopologyConfig } from './infrastructure/redis/redis-topology.js';
 
 const DEFAULT_SCOPES: Readonly<Record<Product, string>> = {
   // read:jira-work covers project search; read:jira-user the identity call; offline_access brings a refresh token.
@@ -66,12 +67,14 @@ const schema = z.object({
   SESSION_MAX_AGE_SECONDS: positiveInt(2_592_000),
   MEMORY_STORE_MAX_SESSIONS: positiveInt(100_000),
   SESSION_STORE: z.enum(['memory', 'redis', 'postgres']).default('memory'),
+  // No default here: whether it was set decides which topology was asked for (the default applies in loadConfig).
   REDIS_URL: z
     .string()
     .trim()
-    .default('redis://127.0.0.1:6379')
-    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
-  REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:'),
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  // Braces would make part of the prefix a Cluster hash tag and put every key in one slot.
+  REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:').refine((value) => !/[{}]/.test(value), 'must not contain { or }'),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(1_000),
   DATABASE_URL: optionalText.refine(
     (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
@@ -79,6 +82,14 @@ const schema = z.object({
   ),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
   DATABASE_TIMEOUT_MS: positiveInt(1_000),
+  REDIS_SENTINELS: optionalText,
+  REDIS_SENTINEL_NAME: optionalText,
+  REDIS_SENTINEL_PASSWORD: optionalText,
+  REDIS_CLUSTER_NODES: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(1),
+  // Default: 250 ms, or half the command timeout when that is shorter (loadConfig).
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   SESSION_ENCRYPTION_KEY: optionalText,
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
@@ -178,7 +189,10 @@ export interface Config {
     | { readonly kind: 'memory'; readonly maxSessions: number }
     | {
         readonly kind: 'redis';
-        readonly url: string;
+        /** One server (REDIS_URL), a Sentinel-watched primary (REDIS_SENTINELS) or a Cluster (REDIS_CLUSTER_NODES). */
+        readonly topology: RedisTopologyConfig;
+        /** After a write of OAuth tokens: WAIT for this many replicas (0: never), at most timeoutMs. */
+        readonly replication: { readonly replicas: number; readonly timeoutMs: number };
         readonly keyPrefix: string;
         readonly encryptionKeys: readonly string[];
         /** Bound on one Redis command, so a stalled Redis answers 503 instead of hanging requests. */
@@ -238,6 +252,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // Node's http server refuses this combination: the headers are part of the request.
     throw new ConfigError([`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`]);
   }
+  const topology = redisTopology(e);
   const encryptionKeys = e.SESSION_ENCRYPTION_KEY?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
   if (e.SESSION_STORE === 'postgres' && e.DATABASE_URL === undefined) {
     throw new ConfigError(['DATABASE_URL: required when SESSION_STORE=postgres (postgres://USER:PASSWORD@HOST:5432/DATABASE)']);
@@ -291,7 +306,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
     sessionStore:
       e.SESSION_STORE === 'redis'
-        ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
+        ? {
+            kind: 'redis',
+            topology,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+            encryptionKeys,
+            commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+            replication: {
+              replicas: e.REDIS_WAIT_REPLICAS,
+              timeoutMs: e.REDIS_WAIT_TIMEOUT_MS ?? Math.max(1, Math.min(250, Math.floor(e.REDIS_COMMAND_TIMEOUT_MS / 2))),
+            },
+          }
         : e.SESSION_STORE === 'postgres'
           ? { kind: 'postgres', url: e.DATABASE_URL!, encryptionKeys, poolSize: e.DATABASE_POOL_SIZE, timeoutMs: e.DATABASE_TIMEOUT_MS }
           : { kind: 'memory', maxSessions: e.MEMORY_STORE_MAX_SESSIONS },
@@ -310,6 +335,43 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       : { tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME } }),
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/** Which Redis topology the variables ask for; refuses a mix, or a half, of them with the variables named. */
+function redisTopology(e: z.infer<typeof schema>): RedisTopologyConfig {
+  const asked = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => e[name] !== undefined);
+  if (asked.length > 1) throw new ConfigError([`${asked.join(', ')}: set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES`]);
+  if (e.SESSION_STORE !== 'redis' && (e.REDIS_SENTINELS !== undefined || e.REDIS_CLUSTER_NODES !== undefined)) {
+    throw new ConfigError([`${asked[0]}: only used with SESSION_STORE=redis (SESSION_STORE is ${e.SESSION_STORE})`]);
+  }
+  const sentinelOnly = (['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const).filter((name) => e[name] !== undefined);
+  if (e.REDIS_SENTINELS === undefined && sentinelOnly.length > 0) {
+    throw new ConfigError([`${sentinelOnly.join(', ')}: only used with REDIS_SENTINELS, which is not set`]);
+  }
+  if (e.REDIS_PASSWORD !== undefined && e.REDIS_SENTINELS === undefined && e.REDIS_CLUSTER_NODES === undefined) {
+    throw new ConfigError(['REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES (a REDIS_URL carries its own password)']);
+  }
+  if (e.SESSION_STORE === 'redis' && e.REDIS_WAIT_REPLICAS > 0 && e.REDIS_WAIT_TIMEOUT_MS !== undefined && e.REDIS_WAIT_TIMEOUT_MS >= e.REDIS_COMMAND_TIMEOUT_MS) {
+    throw new ConfigError([`REDIS_WAIT_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS (${e.REDIS_COMMAND_TIMEOUT_MS}), which bounds the WAIT too`]);
+  }
+  const nodes = (name: 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES', value: string): RedisNodeAddress[] => {
+    const parsed = parseNodeList(value);
+    if (typeof parsed === 'string') throw new ConfigError([`${name}: ${parsed} (expected host:port,host:port)`]);
+    return parsed;
+  };
+  const password = e.REDIS_PASSWORD === undefined ? {} : { password: e.REDIS_PASSWORD };
+  if (e.REDIS_SENTINELS !== undefined) {
+    if (e.REDIS_SENTINEL_NAME === undefined) throw new ConfigError(['REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor`)']);
+    return {
+      kind: 'sentinel',
+      name: e.REDIS_SENTINEL_NAME,
+      sentinels: nodes('REDIS_SENTINELS', e.REDIS_SENTINELS),
+      ...(e.REDIS_SENTINEL_PASSWORD === undefined ? {} : { sentinelPassword: e.REDIS_SENTINEL_PASSWORD }),
+      ...password,
+    };
+  }
+  if (e.REDIS_CLUSTER_NODES !== undefined) return { kind: 'cluster', nodes: nodes('REDIS_CLUSTER_NODES', e.REDIS_CLUSTER_NODES), ...password };
+  return { kind: 'single', url: e.REDIS_URL ?? 'redis://127.0.0.1:6379' };
 }
 
 /** Keys are 32 random bytes in base64 (`openssl rand -base64 32`); several are comma-separated, newest first. */

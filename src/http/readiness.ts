@@ -11,7 +11,13 @@ export class Readiness {
   constructor(
     private readonly checks: Readonly<Record<string, () => Promise<unknown>>>,
     private readonly timeoutMs = READINESS_TIMEOUT_MS,
+    private readonly notes: Readonly<Record<string, () => string>> = {},
   ) {}
+
+  /** What a check can say about its dependency's state (the store's topology and connection), for the answer. */
+  note(name: string): string | undefined {
+    return this.notes[name]?.();
+  }
 
   drain(): void {
     this.draining = true;

@@ -6,7 +6,8 @@ import { SessionCipher } from '../../src/infrastructure/session/session-cipher.j
 import { SystemClock } from '../../src/infrastructure/system-clock.js';
 import { completionIdOf, sessionIdOf } from '../../src/domain/session-token.js';
 import type { OAuthConnection } from '../../src/domain/session.js';
-import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { connectRedis, deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { createRedisConnection, type RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
 import { FixedClock } from '../support/port-fakes.js';
 import { sessionStoreContract } from './session-store.contract.js';
 
@@ -26,16 +27,19 @@ async function shortenTtls(client: Redis, prefix: string, ms: number): Promise<v
 
 describe('RedisSessionStore (real Redis)', function () {
   let client: Redis;
+  let redisConn: RedisConnection;
   const prefix = uniquePrefix('store');
 
   before(async function () {
     await requireRedis(this);
     client = new Redis(REDIS_URL);
+    redisConn = await connectRedis();
   });
   after(async () => {
     if (client === undefined) return;
     await deleteKeys(client, prefix);
     client.disconnect();
+    await redisConn.close();
   });
 
   // Time passes without sleeping: the store's clock moves, and every key of this suite loses as much of its TTL
@@ -44,7 +48,7 @@ describe('RedisSessionStore (real Redis)', function () {
     const clock = new FixedClock(Date.now());
     const limits = { ttlSeconds: 1, emptyTtlSeconds: 0.5, maxAgeSeconds: 2.5 };
     return {
-      store: new RedisSessionStore(client, new SessionCipher([key()]), clock, { ...limits, keyPrefix: prefix }),
+      store: new RedisSessionStore(redisConn, new SessionCipher([key()]), clock, { ...limits, keyPrefix: prefix }),
       clock,
       advance: async (ms: number) => {
         clock.advance(ms);
@@ -56,7 +60,7 @@ describe('RedisSessionStore (real Redis)', function () {
 
   describe('at rest', () => {
     const secretKey = key();
-    const store = () => new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+    const store = () => new RedisSessionStore(redisConn, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
     const connection: OAuthConnection = {
       product: 'jira',
       method: 'oauth',
@@ -75,14 +79,14 @@ describe('RedisSessionStore (real Redis)', function () {
       await store().putConnection(sessionIdOf(token), connection);
       const keys = await client.keys(`${prefix}*`);
       expect(keys.some((k) => k.includes(token))).to.equal(false);
-      expect(keys).to.include(`${prefix}session:${sessionIdOf(token)}`);
+      expect(keys).to.include(`${prefix}session:{${sessionIdOf(token)}}`);
     });
 
     it('holds nothing readable without the key', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await store().create(id);
       await store().putConnection(id, connection);
-      const raw = JSON.stringify(await client.hgetall(`${prefix}session:${id}`));
+      const raw = JSON.stringify(await client.hgetall(`${prefix}session:{${id}}`));
       for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1']) expect(raw).not.to.include(secret);
     });
 
@@ -106,9 +110,9 @@ describe('RedisSessionStore (real Redis)', function () {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await store().create(id);
       await store().putConnection(id, connection);
-      await client.pexpire(`${prefix}session:${id}`, 5_000);
+      await client.pexpire(`${prefix}session:{${id}}`, 5_000);
       await store().get(id);
-      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(59_000, 60_000);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(59_000, 60_000);
     });
 
     it('rotation: reads under an older key, rewrites under the newest, so the old key can be retired', async () => {
@@ -116,11 +120,11 @@ describe('RedisSessionStore (real Redis)', function () {
       await store().create(id);
       await store().putConnection(id, connection);
       const newKey = key();
-      const onlyNew = () => new RedisSessionStore(client, new SessionCipher([newKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      const onlyNew = () => new RedisSessionStore(redisConn, new SessionCipher([newKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       // Before any read under the new key ring, the record depends on the old key.
-      expect(new SessionCipher([newKey]).isCurrent((await client.hget(`${prefix}session:${id}`, 'meta'))!)).to.equal(false);
+      expect(new SessionCipher([newKey]).isCurrent((await client.hget(`${prefix}session:{${id}}`, 'meta'))!)).to.equal(false);
 
-      const rotated = new RedisSessionStore(client, new SessionCipher([newKey, secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      const rotated = new RedisSessionStore(redisConn, new SessionCipher([newKey, secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       expect((await rotated.get(id))?.connections.jira).to.deep.equal(connection);
 
       // That read re-encrypted meta and connection: the session survives retiring the old key.
@@ -132,29 +136,29 @@ describe('RedisSessionStore (real Redis)', function () {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await store().create(id);
       await store().putConnection(id, connection);
-      const stranger = new RedisSessionStore(client, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      const stranger = new RedisSessionStore(redisConn, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       expect(await stranger.get(id)).to.equal(undefined);
-      expect(await client.exists(`${prefix}session:${id}`)).to.equal(0);
+      expect(await client.exists(`${prefix}session:{${id}}`)).to.equal(0);
     });
 
     it('deletes a corrupt record on read', async () => {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await store().create(id);
       await store().putConnection(id, connection);
-      await client.hset(`${prefix}session:${id}`, 'jira', 'v1.garbage');
+      await client.hset(`${prefix}session:{${id}}`, 'jira', 'v1.garbage');
       expect(await store().get(id)).to.equal(undefined);
-      expect(await client.exists(`${prefix}session:${id}`)).to.equal(0);
+      expect(await client.exists(`${prefix}session:{${id}}`)).to.equal(0);
     });
 
     it('a logout between a read and its key-rotation rewrite stays a logout: no key without TTL comes back', async () => {
-      const rotated = new RedisSessionStore(client, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      const rotated = new RedisSessionStore(redisConn, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       for (let run = 0; run < 50; run++) {
         const id = sessionIdOf(randomBytes(32).toString('base64url'));
         await store().create(id);
         await store().putConnection(id, connection);
         // One connection, so commands run in the order sent: the read, then the logout, then the rewrite.
-        await Promise.all([rotated.get(id), client.del(`${prefix}session:${id}`)]);
-        expect(await client.exists(`${prefix}session:${id}`), `run ${run}`).to.equal(0);
+        await Promise.all([rotated.get(id), client.del(`${prefix}session:{${id}}`)]);
+        expect(await client.exists(`${prefix}session:{${id}}`), `run ${run}`).to.equal(0);
         expect(await rotated.get(id), `run ${run}`).to.equal(undefined);
       }
     });
@@ -163,30 +167,30 @@ describe('RedisSessionStore (real Redis)', function () {
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await store().create(id);
       await store().putConnection(id, connection);
-      const rotated = new RedisSessionStore(client, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
+      const rotated = new RedisSessionStore(redisConn, new SessionCipher([key(), secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       await rotated.get(id);
-      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(59_000, 60_000);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(59_000, 60_000);
     });
 
     it('never sets a TTL past the absolute end, and reports that end', async () => {
-      const short = new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, maxAgeSeconds: 10, keyPrefix: prefix });
+      const short = new RedisSessionStore(redisConn, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, maxAgeSeconds: 10, keyPrefix: prefix });
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       const created = await short.create(id);
       await short.putConnection(id, connection);
       const read = await short.get(id);
-      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(9_000, 10_000);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(9_000, 10_000);
       expect(read?.endsAt).to.equal(created.createdAt + 10_000);
       expect(read?.expiresAt).to.be.at.most(read!.endsAt);
     });
 
     it('an empty session has the short TTL in Redis, and a read does not extend it', async () => {
-      const withEmpty = new RedisSessionStore(client, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, emptyTtlSeconds: 5, keyPrefix: prefix });
+      const withEmpty = new RedisSessionStore(redisConn, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, emptyTtlSeconds: 5, keyPrefix: prefix });
       const id = sessionIdOf(randomBytes(32).toString('base64url'));
       await withEmpty.create(id);
-      expect(await client.pttl(`${prefix}session:${id}`)).to.be.within(4_000, 5_000);
-      await client.pexpire(`${prefix}session:${id}`, 2_000);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(4_000, 5_000);
+      await client.pexpire(`${prefix}session:{${id}}`, 2_000);
       await withEmpty.get(id);
-      expect(await client.pttl(`${prefix}session:${id}`)).to.be.at.most(2_000);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.at.most(2_000);
     });
 
     it('rejects a record copied from another session', async () => {
@@ -196,14 +200,33 @@ describe('RedisSessionStore (real Redis)', function () {
       await store().putConnection(a, connection);
       await store().create(b);
       await store().putConnection(b, { ...connection, accessToken: 'other' });
-      const stolen = await client.hget(`${prefix}session:${a}`, 'jira');
-      await client.hset(`${prefix}session:${b}`, 'jira', stolen!);
+      const stolen = await client.hget(`${prefix}session:{${a}}`, 'jira');
+      await client.hset(`${prefix}session:{${b}}`, 'jira', stolen!);
       expect(await store().get(b)).to.equal(undefined);
     });
 
+    it('a session stored before the hash tags (session:<id>) is moved to session:{<id>} on first read, with its connection and TTL', async () => {
+      const id = sessionIdOf(randomBytes(32).toString('base64url'));
+      const untagged = `${prefix}session:${id}`;
+      const cipher = new SessionCipher([secretKey]);
+      const createdAt = Date.now();
+      await client.hset(untagged, {
+        meta: cipher.encrypt(JSON.stringify({ createdAt }), `${untagged}#meta`),
+        end: String(createdAt + 30 * 24 * 3600 * 1000),
+        jira: cipher.encrypt(JSON.stringify(connection), `${untagged}#jira`),
+        'jira:version': connection.version,
+      });
+      await client.pexpire(untagged, 50_000);
+
+      const session = await store().get(id);
+      expect(session?.connections.jira).to.deep.equal(connection);
+      expect(await client.exists(untagged)).to.equal(0);
+      expect(await client.pttl(`${prefix}session:{${id}}`)).to.be.within(49_000, 60_000);
+      expect(await store().get(id), 'read again from the tagged key').to.not.equal(undefined);
+    });
+
     it('answers store_unavailable, not a driver error, when Redis is gone', async () => {
-      const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      dead.on('error', () => undefined);
+      const dead = createRedisConnection({ kind: 'single', url: 'redis://127.0.0.1:1' }, { commandTimeoutMs: 300 });
       const broken = new RedisSessionStore(dead, new SessionCipher([key()]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
       try {
         await broken.get('x');
@@ -211,7 +234,7 @@ describe('RedisSessionStore (real Redis)', function () {
       } catch (error) {
         expect((error as { code?: string }).code).to.equal('store_unavailable');
       } finally {
-        dead.disconnect();
+        await dead.close();
       }
     });
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
 import { TOKENS } from '../../src/composition-root.js';
 import { call, startHarness, type Harness } from '../support/harness.js';
 import { REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
@@ -48,12 +48,13 @@ describe('health endpoints for orchestrators', function () {
       expect((await call(h.url('/health/ready'))).status).to.equal(200);
 
       // The service's own client loses its connection; the shared server is untouched.
-      h.service.container.resolve<Redis>(TOKENS.redis).disconnect();
+      await h.service.container.resolve<RedisConnection>(TOKENS.redis).close();
       const res = await call(h.url('/health/ready'));
       expect(res.status).to.equal(503);
       expect(res.body.error.code).to.equal('not_ready');
       expect(res.body.error.failing).to.deep.equal(['session_store']);
       expect(res.body.error.message).to.match(/session store/);
+      expect(res.body.error.message, 'names the topology and its state').to.match(/redis single, not connected/);
 
       const live = await call(h.url('/health/live'));
       expect(live.status, 'liveness must not depend on the store').to.equal(200);

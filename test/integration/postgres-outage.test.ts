@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { call, connectWithToken, expectError, startHarness, USER, withSession, type Harness } from '../support/harness.js';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
-import { freePort } from '../support/own-redis.js';
+import { freePort } from '../support/redis-servers.js';
 import { spawnService } from '../support/spawn-service.js';
 
 /** Far above the bound under test, far below "no answer": a request that hangs fails here instead of waiting on. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { USER, rawRequest, serviceEnv, startHarness, type Harness, type RawResponse } from '../support/harness.js';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.js';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../support/redis-servers.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { startService, type RunningService } from '../support/start-service.js';
 
@@ -95,10 +95,11 @@ describe('failed-login limit under parallel requests on Redis: two instances, on
 
 describe('failed-login limit: the limiter store is down (SESSION_STORE=redis on a Redis the test kills)', function () {
   let h: Harness;
-  let privateRedis: PrivateRedis;
+  let privateRedis: RedisServer;
 
   before(async function () {
-    privateRedis = await startPrivateRedis(this);
+    await requireRedisServer(this);
+    privateRedis = await startRedisServer();
     h = await startHarness({
       SESSION_STORE: 'redis',
       REDIS_URL: privateRedis.url,

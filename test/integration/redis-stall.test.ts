@@ -4,7 +4,7 @@ import type { AttemptLimiter } from '../../src/application/ports/attempt-limiter
 import type { Lock } from '../../src/application/ports/lock.js';
 import { TOKENS } from '../../src/composition-root.js';
 import { call, connectWithToken, expectError, startHarness, USER, withSession, type Harness } from '../support/harness.js';
-import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../support/redis-servers.js';
 import { expectAppError } from '../support/port-fakes.js';
 
 /** Far above the bound under test, far below "no answer": a request that hangs fails here instead of waiting on. */
@@ -18,12 +18,13 @@ const hangGuard = () => ({ signal: AbortSignal.timeout(HANG) });
  */
 describe('a paused Redis (REDIS_COMMAND_TIMEOUT_MS=300)', function () {
   this.timeout(30_000);
-  let redis: OwnRedis;
+  let redis: RedisServer;
   let h: Harness;
   let token: string;
 
-  before(async () => {
-    redis = await startOwnRedis();
+  before(async function () {
+    await requireRedisServer(this);
+    redis = await startRedisServer();
     h = await startHarness({
       SESSION_STORE: 'redis',
       REDIS_URL: redis.url,

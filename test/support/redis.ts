@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createRedisConnection, type RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
 
 export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -40,4 +41,11 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await client.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** The service's own kind of connection (node-redis), to hand to the Redis adapters under test. */
+export async function connectRedis(url = REDIS_URL, commandTimeoutMs = 1_000): Promise<RedisConnection> {
+  const connection = createRedisConnection({ kind: 'single', url }, { commandTimeoutMs });
+  await connection.connect();
+  return connection;
 }

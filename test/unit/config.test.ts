@@ -347,3 +347,43 @@ describe('loadConfig: SESSION_STORE=postgres', () => {
     expect(problems.join('\n')).not.to.include('hunter2');
   });
 });
+
+describe('loadConfig: Redis topologies', () => {
+  const key = randomBytes(32).toString('base64');
+  const redis = (env: Record<string, string>) => loadConfig({ SESSION_STORE: 'redis', SESSION_ENCRYPTION_KEY: key, ...env }).sessionStore;
+
+  it('one server by default, a Sentinel-watched primary, or a Cluster', () => {
+    expect(redis({})).to.deep.include({ topology: { kind: 'single', url: 'redis://127.0.0.1:6379' } });
+    expect(redis({ REDIS_SENTINELS: 's1:26379, 10.0.0.2:26380', REDIS_SENTINEL_NAME: 'main', REDIS_SENTINEL_PASSWORD: 'sp' })).to.deep.include({
+      topology: { kind: 'sentinel', name: 'main', sentinels: [{ host: 's1', port: 26379 }, { host: '10.0.0.2', port: 26380 }], sentinelPassword: 'sp' },
+    });
+    expect(redis({ REDIS_CLUSTER_NODES: 'a:7000,b:7001', REDIS_PASSWORD: 'pw' })).to.deep.include({
+      topology: { kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }], password: 'pw' },
+    });
+  });
+
+  it('WAITs for one replica by default, at most 250 ms or half the command timeout', () => {
+    expect(redis({})).to.deep.include({ replication: { replicas: 1, timeoutMs: 250 } });
+    expect(redis({ REDIS_COMMAND_TIMEOUT_MS: '300' })).to.deep.include({ replication: { replicas: 1, timeoutMs: 150 } });
+    expect(redis({ REDIS_WAIT_REPLICAS: '0' })).to.deep.include({ replication: { replicas: 0, timeoutMs: 250 } });
+  });
+
+  const refusals: Array<[string, Record<string, string>, RegExp]> = [
+    ['two topologies', { REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000' }, /REDIS_URL, REDIS_CLUSTER_NODES: set only one/],
+    ['sentinels without a name', { REDIS_SENTINELS: 's1:26379' }, /REDIS_SENTINEL_NAME: required with REDIS_SENTINELS/],
+    ['a sentinel name without sentinels', { REDIS_SENTINEL_NAME: 'main' }, /REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
+    ['a node that is not host:port', { REDIS_CLUSTER_NODES: 'a:7000,b' }, /REDIS_CLUSTER_NODES: "b" is not host:port/],
+    ['a key prefix with a brace', { REDIS_KEY_PREFIX: 'app{1}:' }, /REDIS_KEY_PREFIX: must not contain \{ or \}/],
+    ['a WAIT as long as the command timeout', { REDIS_WAIT_TIMEOUT_MS: '1000' }, /REDIS_WAIT_TIMEOUT_MS: must be below REDIS_COMMAND_TIMEOUT_MS/],
+    ['REDIS_PASSWORD with REDIS_URL', { REDIS_PASSWORD: 'pw' }, /REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES/],
+  ];
+  for (const [what, env, message] of refusals) {
+    it(`refuses ${what}, naming the variables`, () => {
+      expect(() => redis(env)).to.throw(ConfigError).with.property('message').that.matches(message);
+    });
+  }
+
+  it('refuses Sentinel or Cluster variables with the memory store', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000' })).to.throw(ConfigError).with.property('message').that.matches(/REDIS_CLUSTER_NODES: only used with SESSION_STORE=redis/);
+  });
+});

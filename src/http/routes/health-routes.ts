@@ -22,8 +22,13 @@ export function healthRoutes(router: Router, version: string, readiness: Readine
   router.get('/health/ready', async (ctx) => {
     const failing = await readiness.failing();
     if (failing.length > 0) {
-      throw new AppError('not_ready', `Not ready: ${failing.map((name) => DESCRIPTIONS[name] ?? name).join('; ')}.`, { failing });
+      throw new AppError('not_ready', `Not ready: ${failing.map((name) => describe(name, readiness)).join('; ')}.`, { failing });
     }
     respond(ctx, ReadinessResponse, { status: 'ready' });
   });
+}
+
+function describe(name: string, readiness: Readiness): string {
+  const note = readiness.note(name);
+  return `${DESCRIPTIONS[name] ?? name}${note === undefined ? '' : ` (${note})`}`;
 }

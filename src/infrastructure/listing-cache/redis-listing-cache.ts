@@ -1,29 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { CachedListingEntry, ListingCache } from '../../application/ports/listing-cache.js';
 import { AppError } from '../../domain/errors.js';
 import type { SessionCipher } from '../session/session-cipher.js';
 import { storeUnavailable } from '../store-unavailable.js';
+import { redisScript, type RedisConnection } from '../redis/redis-connection.js';
 
 // Deletes the lease only if it is still ours: after expiry another instance may hold it.
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RELEASE = redisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
 
 /**
  * Listings in Redis, shared by every instance and kept across restarts: `<prefix>listing:<key>` holds one
  * listing encrypted with the session cipher (project and space names are the customer's data, like the
  * sessions), bound to its key so a value copied to another key does not decrypt; Redis expires it. The lease is
- * `<prefix>listing-lease:<key>` (SET NX PX).
+ * `<prefix>listing-lease:<key>` (SET NX PX). Every command touches one key, so it runs as is under Cluster.
  */
 export class RedisListingCache implements ListingCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly cipher: SessionCipher,
     private readonly keyPrefix: string,
   ) {}
 
   async get(key: string): Promise<CachedListingEntry | undefined> {
     const name = this.entryKey(key);
-    const sealed = await this.guard(() => this.redis.get(name));
+    const sealed = await this.guard(() => this.redis.command<string | null>(name, ['GET', name]));
     if (sealed === null) return undefined;
     const plaintext = this.cipher.decrypt(sealed, name);
     if (plaintext === undefined) return undefined;
@@ -37,21 +37,22 @@ export class RedisListingCache implements ListingCache {
   async put(key: string, entry: CachedListingEntry, retainMs: number): Promise<void> {
     const name = this.entryKey(key);
     const sealed = this.cipher.encrypt(JSON.stringify(entry), name);
-    await this.guard(() => this.redis.set(name, sealed, 'PX', Math.max(1, Math.ceil(retainMs))));
+    await this.guard(() => this.redis.command(name, ['SET', name, sealed, 'PX', Math.max(1, Math.ceil(retainMs))]));
   }
 
   async delete(key: string): Promise<void> {
-    await this.guard(() => this.redis.del(this.entryKey(key)));
+    const name = this.entryKey(key);
+    await this.guard(() => this.redis.command(name, ['DEL', name]));
   }
 
   async tryLease(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const name = `${this.keyPrefix}listing-lease:${key}`;
     const owner = randomBytes(16).toString('base64url');
-    const taken = await this.guard(() => this.redis.set(name, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'));
+    const taken = await this.guard(() => this.redis.command<string | null>(name, ['SET', name, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX']));
     if (taken !== 'OK') return undefined;
     return async () => {
       // A failed release must not hide the listing it guarded: the lease expires by itself.
-      await this.redis.eval(RELEASE, 1, name, owner).catch(() => undefined);
+      await this.redis.eval(RELEASE, [name], [owner]).catch(() => undefined);
     };
   }
 

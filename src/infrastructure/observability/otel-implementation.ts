@@ -15,7 +15,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TracingSettings, UpstreamSpan, UpstreamTracing } from './otel-tracing.js';
+import type { TracingSettings, UpstreamSpan, UpstreamTracing } from './tracing.js';
 
 /**
  * Traces on OpenTelemetry without touching its globals: the provider, the propagator and the active context are

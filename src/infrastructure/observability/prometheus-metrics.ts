@@ -3,6 +3,12 @@ import type { Metrics } from '../../application/ports/metrics.js';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+export interface StoreGauges {
+  readonly topology: string;
+  readonly up: () => boolean;
+  readonly replicationShortfalls: () => number;
+}
+
 /** Prometheus metrics on a registry of its own, so two containers in one process (tests) never share counters. */
 export class PrometheusMetrics implements Metrics {
   private readonly registry = new Registry();
@@ -17,8 +23,11 @@ export class PrometheusMetrics implements Metrics {
   private readonly quotaRemaining: Gauge<'scope'>;
   private readonly listingAnswers: Counter<'product' | 'outcome'>;
 
-  /** `liveSessions` is given when the store can count its sessions cheaply. */
-  constructor(liveSessions?: () => number) {
+  /**
+   * `liveSessions` is given when the store can count its sessions cheaply; `store` when sessions live in Redis
+   * (its topology, whether it is connected, and how many token writes no replica acknowledged in time).
+   */
+  constructor(liveSessions?: () => number, store?: StoreGauges) {
     collectDefaultMetrics({ register: this.registry, prefix: 'connector_' });
     this.requests = new Histogram({
       name: 'connector_http_request_duration_seconds',
@@ -89,6 +98,26 @@ export class PrometheusMetrics implements Metrics {
         registers: [this.registry],
         collect() {
           this.set(liveSessions());
+        },
+      });
+    }
+    if (store !== undefined) {
+      new Gauge({
+        name: 'connector_store_up',
+        help: 'Whether this instance is connected to its Redis (1) or not (0), by topology: single, sentinel or cluster.',
+        labelNames: ['topology'],
+        registers: [this.registry],
+        collect() {
+          this.set({ topology: store.topology }, store.up() ? 1 : 0);
+        },
+      });
+      new Counter({
+        name: 'connector_store_replication_shortfalls_total',
+        help: 'Writes of OAuth tokens that no replica acknowledged within REDIS_WAIT_TIMEOUT_MS (they stand on the primary).',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(store.replicationShortfalls());
         },
       });
     }

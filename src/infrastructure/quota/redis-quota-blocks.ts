@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../../application/ports/clock.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import type { QuotaBlocks } from './quota-blocks.js';
 
 /**
@@ -9,7 +9,7 @@ import type { QuotaBlocks } from './quota-blocks.js';
  */
 export class RedisQuotaBlocks implements QuotaBlocks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keyPrefix: string,
     private readonly clock: Clock,
   ) {}
@@ -17,12 +17,14 @@ export class RedisQuotaBlocks implements QuotaBlocks {
   async block(scope: string, until: number): Promise<void> {
     const ttlMs = Math.ceil(until - this.clock.now());
     if (ttlMs <= 0) return;
-    await this.redis.set(this.key(scope), String(until), 'PX', ttlMs);
+    const key = this.key(scope);
+    await this.redis.command(key, ['SET', key, String(until), 'PX', ttlMs]);
   }
 
   async blockedUntil(scopes: readonly string[]): Promise<number | undefined> {
     if (scopes.length === 0) return undefined;
-    const values = await this.redis.mget(...scopes.map((scope) => this.key(scope)));
+    // One GET per scope, in parallel: the scopes' keys may sit in different Cluster slots, which MGET refuses.
+    const values = await Promise.all(scopes.map((scope) => this.key(scope)).map((key) => this.redis.command<string | null>(key, ['GET', key])));
     const now = this.clock.now();
     const live = values.map(Number).filter((until) => Number.isFinite(until) && until > now);
     return live.length === 0 ? undefined : Math.max(...live);

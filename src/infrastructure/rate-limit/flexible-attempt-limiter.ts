@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AttemptLimiter, Reservation } from '../../application/ports/attempt-limiter.js';
+import { redisScript, type RedisConnection, type RedisScript } from '../redis/redis-connection.js';
 
 /**
  * Attempts per key in a one-minute window, on rate-limiter-flexible: in memory for one instance, in Redis when
@@ -11,7 +11,7 @@ import type { AttemptLimiter, Reservation } from '../../application/ports/attemp
 export class FlexibleAttemptLimiter implements AttemptLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(perMinute: number, name: string, redis?: { client: Redis; keyPrefix: string } | PostgresLimitStore) {
+  constructor(perMinute: number, name: string, redis?: { connection: RedisConnection; keyPrefix: string } | PostgresLimitStore) {
     const options = { points: perMinute, duration: 60 };
     this.limiter =
       redis === undefined
@@ -21,7 +21,13 @@ export class FlexibleAttemptLimiter implements AttemptLimiter {
             // from its constructor, where a failure is an unhandled rejection. The pool's timeouts bound each query.
             new RateLimiterPostgres({ ...options, storeClient: redis.pool, storeType: 'pool', tableName: redis.tableName, tableCreated: true, keyPrefix: `${redis.keyPrefix ?? ''}${name}` })
           : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
-            new RateLimiterRedis({ ...options, storeClient: redis.client, keyPrefix: `${redis.keyPrefix}${name}`, rejectIfRedisNotReady: true });
+            new RateLimiterRedis({
+              ...options,
+              storeClient: nodeRedisFacade(redis.connection),
+              useRedisPackage: true,
+              keyPrefix: `${redis.keyPrefix}${name}`,
+              rejectIfRedisNotReady: true,
+            });
   }
 
   async reserve(key: string): Promise<Reservation> {
@@ -61,4 +67,23 @@ export class NoAttemptLimit implements AttemptLimiter {
   async reserve(): Promise<Reservation> {
     return { granted: true, release: async () => undefined };
   }
+}
+
+/**
+ * What RateLimiterRedis calls on a node-redis client for consume, reward and penalty (`isReady`, and `eval` of
+ * its one-key script), served by our connection: the counter runs on the same topology, with the same bounded
+ * command time, as the sessions. Its script is sent by SHA after the first use.
+ */
+function nodeRedisFacade(connection: RedisConnection): object {
+  const scripts = new Map<string, RedisScript>();
+  return {
+    get isReady() {
+      return connection.isReady;
+    },
+    eval(source: string, call: { keys: string[]; arguments: string[] }) {
+      let script = scripts.get(source);
+      if (script === undefined) scripts.set(source, (script = redisScript(source)));
+      return connection.eval(script, call.keys, call.arguments);
+    },
+  };
 }
