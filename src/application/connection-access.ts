@@ -1,6 +1,7 @@
-import { UpstreamUnauthorizedError } from '../domain/errors.js';
-import type { Product } from '../domain/product.js';
+import { AppError, UpstreamUnauthorizedError } from '../domain/errors.js';
+import { PRODUCT_NAMES, type Product } from '../domain/product.js';
 import { siteHostOf, type Connection } from '../domain/session.js';
+import { isCloudId, type CloudId } from '../domain/site.js';
 import type { AtlassianCredentials } from './ports/atlassian-credentials.js';
 import type { Clock } from './ports/clock.js';
 import type { SessionStore } from './ports/session-store.js';
@@ -45,15 +46,34 @@ export class ConnectionAccess {
   }
 }
 
+/**
+ * A stored connection is data, not a proof (a store written by an older version, a bug, a hand edit): its host
+ * and cloudId are validated again here, the one place that turns a connection into credentials, so every URL
+ * built from them still holds only values that passed `normaliseSite` / `isCloudId`.
+ */
 export function credentialsOf(connection: Connection): AtlassianCredentials {
+  const cloudId = connection.site.id === undefined ? undefined : storedCloudId(connection, connection.site.id);
   if (connection.method === 'oauth') {
-    return { kind: 'oauth', cloudId: connection.site.id ?? '', accessToken: connection.accessToken };
+    if (cloudId === undefined) throw unusable(connection);
+    return { kind: 'oauth', cloudId, accessToken: connection.accessToken };
   }
+  const host = siteHostOf(connection.site);
+  if (host === undefined) throw unusable(connection);
   return {
     kind: 'api_token',
-    host: siteHostOf(connection.site),
+    host,
     email: connection.email,
     apiToken: connection.apiToken,
-    ...(connection.route === 'gateway' && connection.site.id !== undefined ? { gatewayCloudId: connection.site.id } : {}),
+    ...(connection.route === 'gateway' && cloudId !== undefined ? { gatewayCloudId: cloudId } : {}),
   };
+}
+
+function storedCloudId(connection: Connection, value: string): CloudId {
+  if (!isCloudId(value)) throw unusable(connection);
+  return value;
+}
+
+function unusable(connection: Connection): AppError {
+  const name = PRODUCT_NAMES[connection.product];
+  return new AppError('reauth_required', `The stored ${name} connection names a site this service cannot reach. Connect ${name} again.`);
 }

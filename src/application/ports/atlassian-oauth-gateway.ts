@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
+import type { CloudId } from '../../domain/site.js';
 
 export interface OAuthTokens {
   readonly accessToken: string;
@@ -10,7 +11,7 @@ export interface OAuthTokens {
 
 export interface AccessibleResource {
   /** The cloudId. */
-  readonly id: string;
+  readonly id: CloudId;
   readonly name: string;
   readonly url: string;
   readonly scopes: readonly string[];

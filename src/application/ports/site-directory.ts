@@ -1,3 +1,5 @@
+import type { CloudId, SiteHost } from '../../domain/site.js';
+
 /**
  * Public facts about an Atlassian site. `cloudIdOf` answers the site's cloudId, or undefined when the site does
  * not say (no such site, or an answer without a usable cloudId). Everything else is thrown as the service's
@@ -5,5 +7,5 @@
  * mistakes an outage or a rate limit for "no cloudId".
  */
 export interface SiteDirectory {
-  cloudIdOf(host: string): Promise<string | undefined>;
+  cloudIdOf(host: SiteHost): Promise<CloudId | undefined>;
 }

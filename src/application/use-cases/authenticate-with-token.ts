@@ -1,7 +1,7 @@
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import type { ApiTokenConnection } from '../../domain/session.js';
-import { normaliseSite, siteUrl } from '../../domain/site.js';
+import { normaliseSite, siteUrl, type CloudId } from '../../domain/site.js';
 import type { ApiTokenCredentials, AtlassianIdentity } from '../ports/atlassian-credentials.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfluenceGateway } from '../ports/confluence-gateway.js';
@@ -72,7 +72,7 @@ export class AuthenticateWithToken {
    * route is the one that worked. A gateway failure other than a refusal (`insufficient_scope`, a rate limit, an
    * outage, also while looking up the cloudId) is the answer: it says more than the site's refusal.
    */
-  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<string | undefined> {
+  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<CloudId | undefined> {
     try {
       await this.verify(product, credentials);
       return undefined;

@@ -3,6 +3,7 @@ import { TokenAnswerLostError, type AccessibleResource, type AtlassianOAuthGatew
 import { AppError } from '../../domain/errors.js';
 import { PKCE_METHOD } from '../../domain/pkce.js';
 import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
+import { isCloudId } from '../../domain/site.js';
 import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
 import type { AtlassianUrls } from './atlassian-urls.js';
 import { record } from './json-fields.js';
@@ -22,7 +23,8 @@ const tokenSchema = z.object({
 });
 
 const resourceSchema = z.object({
-  id: z.string().min(1),
+  // Goes into the gateway's URL path; an entry whose id is not a cloudId is skipped like any malformed one.
+  id: z.string().refine(isCloudId),
   name: z.string().default(''),
   url: z.string().url().refine((url) => url.startsWith('https://') || url.startsWith('http://')),
   scopes: z.array(z.string()).default([]),

@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import { AuthenticateWithToken } from '../../../src/application/use-cases/authenticate-with-token.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
+import { normaliseSite, parseCloudId, type CloudId, type SiteHost } from '../../../src/domain/site.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import {
   expectAppError,
@@ -23,7 +24,7 @@ function makeSut(settings: { defaultSite?: string } = {}) {
   const confluence = stubConfluenceGateway();
   jira.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
   confluence.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
-  const sites = { cloudIdOf: sinon.stub<[string], Promise<string | undefined>>().resolves(undefined) };
+  const sites = { cloudIdOf: sinon.stub<[SiteHost], Promise<CloudId | undefined>>().resolves(undefined) };
   const sut = new AuthenticateWithToken(store, jira, confluence, sites, tokens, clock, settings);
   return { sut, store, clock, tokens, jira, confluence, sites };
 }
@@ -70,7 +71,7 @@ describe('AuthenticateWithToken', () => {
 
     expect(jira.verifyCredentials.calledOnceWithExactly({
       kind: 'api_token',
-      host: 'acme.atlassian.net',
+      host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
     })).to.equal(true);
@@ -84,7 +85,7 @@ describe('AuthenticateWithToken', () => {
 
     expect(confluence.verifyCredentials.calledOnceWithExactly({
       kind: 'api_token',
-      host: 'acme.atlassian.net',
+      host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
     })).to.equal(true);
@@ -188,7 +189,7 @@ describe('AuthenticateWithToken', () => {
     it('tries the gateway with the cloudId from tenant_info and remembers that route', async () => {
       const { sut, store, jira, sites } = makeSut();
       jira.verifyCredentials.onFirstCall().rejects(refused());
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
 
@@ -203,7 +204,7 @@ describe('AuthenticateWithToken', () => {
       const original = refused();
       jira.verifyCredentials.onFirstCall().rejects(original);
       jira.verifyCredentials.onSecondCall().rejects(refused());
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'invalid_credentials');
 
@@ -215,7 +216,7 @@ describe('AuthenticateWithToken', () => {
       const { sut, store, jira, sites } = makeSut();
       jira.verifyCredentials.onFirstCall().rejects(refused());
       jira.verifyCredentials.onSecondCall().resolves(undefined);
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
 
@@ -227,7 +228,7 @@ describe('AuthenticateWithToken', () => {
       const { sut, store, confluence, sites } = makeSut();
       confluence.verifyCredentials.onFirstCall().rejects(refused());
       confluence.verifyCredentials.onSecondCall().rejects(new AppError('insufficient_scope', 'lacks read:space:confluence'));
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       await expectAppError(sut.execute({ product: 'confluence', ...LOGIN, site: 'acme' }), 'insufficient_scope');
 

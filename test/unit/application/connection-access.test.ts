@@ -235,5 +235,27 @@ describe('ConnectionAccess', () => {
         gatewayCloudId: 'cloud-acme',
       });
     });
+
+    // A stored record is data, not a proof: what would reach a URL is validated again when read.
+    const unusable: [string, Connection][] = [
+      ['an API-token connection whose site is not an Atlassian Cloud site', apiTokenConnection('jira', { site: { url: 'https://evil.example.com' } })],
+      ['an API-token connection whose site URL carries a port', apiTokenConnection('jira', { site: { url: 'https://acme.atlassian.net:8443' } })],
+      [
+        'a gateway-routed API-token connection whose cloudId is a path',
+        apiTokenConnection('jira', { route: 'gateway', site: { id: '../../admin', url: 'https://acme.atlassian.net' } }),
+      ],
+      ['an OAuth connection whose cloudId is a path', oauthConnection('jira', { site: { id: 'x/../../evil', url: 'https://acme.atlassian.net' } })],
+      ['an OAuth connection without a cloudId', oauthConnection('jira', { site: { url: 'https://acme.atlassian.net' } })],
+    ];
+    for (const [name, connection] of unusable) {
+      it(`answers reauth_required, without a call, for ${name}`, async () => {
+        const { sut, call, session } = makeSut();
+        const token = await session(connection);
+
+        await expectAppError(sut.run(token, 'jira', call), 'reauth_required');
+
+        expect(call.called).to.equal(false);
+      });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubJiraGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const PROJECTS: Project[] = [
@@ -82,7 +83,7 @@ describe('ListProjects', () => {
     await sut.execute({ sessionToken: token });
 
     expect(jira.listProjects.calledOnceWithExactly(
-      { kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' },
+      { kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' },
       'https://acme.atlassian.net',
     )).to.equal(true);
   });
@@ -94,7 +95,7 @@ describe('ListProjects', () => {
     await sut.execute({ sessionToken: token });
 
     expect(jira.listProjects.calledOnceWithExactly(
-      { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'api-token-1' },
+      { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'api-token-1' },
       'https://acme.atlassian.net',
     )).to.equal(true);
   });

@@ -7,6 +7,7 @@ import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubConfluenceGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const SPACES: Space[] = [
@@ -77,7 +78,7 @@ describe('ListSpaces', () => {
     await sut.execute({ sessionToken: token });
 
     expect(confluence.listSpaces.calledOnceWithExactly(
-      { kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' },
+      { kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' },
       'https://acme.atlassian.net',
     )).to.equal(true);
   });
@@ -89,7 +90,7 @@ describe('ListSpaces', () => {
     await sut.execute({ sessionToken: token });
 
     expect(confluence.listSpaces.calledOnceWithExactly(
-      { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'api-token-1' },
+      { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'api-token-1' },
       'https://acme.atlassian.net',
     )).to.equal(true);
   });
@@ -100,7 +101,7 @@ describe('ListSpaces', () => {
 
     await sut.execute({ sessionToken: token });
 
-    expect(confluence.listSpaces.firstCall.args[0]).to.deep.equal({ kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' });
+    expect(confluence.listSpaces.firstCall.args[0]).to.deep.equal({ kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' });
   });
 
   it('answers the spaces and their count', async () => {

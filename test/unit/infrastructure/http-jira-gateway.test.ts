@@ -5,10 +5,11 @@ import { AtlassianUrls } from '../../../src/infrastructure/atlassian/atlassian-u
 import { HttpJiraGateway } from '../../../src/infrastructure/atlassian/http-jira-gateway.js';
 import { expectAppError } from '../../support/port-fakes.js';
 import { byPath, ScriptedAtlassianHttp, upstream, type Responder } from '../../support/scripted-atlassian-http.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
 
 const SITE_URL = 'https://acme.atlassian.net';
-const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'token-1' };
-const SCOPED: ApiTokenCredentials = { ...CLASSIC, gatewayCloudId: 'cloud-1' };
+const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'token-1' };
+const SCOPED: ApiTokenCredentials = { ...CLASSIC, gatewayCloudId: parseCloudId('cloud-1') };
 const GATEWAY = 'https://api.atlassian.com/ex/jira/cloud-1';
 const SCOPE_MISMATCH = upstream(401, { code: 401, message: 'Unauthorized; scope does not match' });
 const GATEWAY_UNAUTHORIZED = upstream(401, { code: 401, message: 'Unauthorized' });
