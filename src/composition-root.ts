@@ -222,6 +222,8 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
         tracing: get(TOKENS.tracing) ?? undefined,
         maxInFlight: config.atlassian.maxInFlight,
+        // Deadlines are made on the service's clock (ConnectionAccess), so they are read on it too.
+        now: () => clock.now(),
       },
       logger,
       (call) => metrics.upstreamCall(call),
@@ -254,7 +256,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     ),
   );
   register(c, TOKENS.connectionAccess, (get) =>
-    new ConnectionAccess(get(TOKENS.sessionStore), get(TOKENS.tokenRefresher), get(TOKENS.clock)),
+    new ConnectionAccess(get(TOKENS.sessionStore), get(TOKENS.tokenRefresher), get(TOKENS.clock), config.atlassian.deadlineMs),
   );
 
   register(c, TOKENS.startOAuth, (get) =>

@@ -1,3 +1,4 @@
+import type { Deadline } from '../../domain/deadline.js';
 import type { Project } from '../../domain/listing.js';
 import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from './atlassian-credentials.js';
 
@@ -8,9 +9,10 @@ import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } fro
  *   Throws `invalid_credentials` when Atlassian does not accept them, and `insufficient_scope` when it accepts
  *   the token but its scopes do not allow listing.
  * - `listProjects` returns every project the credentials can see, across all pages, each once;
- *   throws `upstream_unauthorized` when Atlassian rejects the credentials.
+ *   throws `upstream_unauthorized` when Atlassian rejects the credentials. Every page and retry ends by `deadline`
+ *   (the client request's), else `upstream_timeout`.
  */
 export interface JiraGateway {
   verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined>;
-  listProjects(credentials: AtlassianCredentials, siteUrl: string): Promise<Project[]>;
+  listProjects(credentials: AtlassianCredentials, siteUrl: string, deadline: Deadline): Promise<Project[]>;
 }

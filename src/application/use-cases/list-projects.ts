@@ -18,8 +18,8 @@ export class ListProjects {
   ) {}
 
   async execute(input: ListProjectsInput): Promise<ListProjectsOutput> {
-    const projects = await this.access.run(input.sessionToken, 'jira', (credentials, connection) =>
-      this.jira.listProjects(credentials, connection.site.url),
+    const projects = await this.access.run(input.sessionToken, 'jira', (credentials, connection, deadline) =>
+      this.jira.listProjects(credentials, connection.site.url, deadline),
     );
     return { projects, total: projects.length };
   }

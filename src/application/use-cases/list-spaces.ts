@@ -18,8 +18,8 @@ export class ListSpaces {
   ) {}
 
   async execute(input: ListSpacesInput): Promise<ListSpacesOutput> {
-    const spaces = await this.access.run(input.sessionToken, 'confluence', (credentials, connection) =>
-      this.confluence.listSpaces(credentials, connection.site.url),
+    const spaces = await this.access.run(input.sessionToken, 'confluence', (credentials, connection, deadline) =>
+      this.confluence.listSpaces(credentials, connection.site.url, deadline),
     );
     return { spaces, total: spaces.length };
   }

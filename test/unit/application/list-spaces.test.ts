@@ -5,9 +5,10 @@ import type { Space } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, stubConfluenceGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubConfluenceGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const SPACES: Space[] = [
@@ -80,6 +81,7 @@ describe('ListSpaces', () => {
     expect(confluence.listSpaces.calledOnceWithExactly(
       { kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 
@@ -92,6 +94,7 @@ describe('ListSpaces', () => {
     expect(confluence.listSpaces.calledOnceWithExactly(
       { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'api-token-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 

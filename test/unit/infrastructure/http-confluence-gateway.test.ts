@@ -5,6 +5,10 @@ import { HttpConfluenceGateway } from '../../../src/infrastructure/atlassian/htt
 import { expectAppError } from '../../support/port-fakes.js';
 import { byPath, ScriptedAtlassianHttp, upstream, type Responder } from '../../support/scripted-atlassian-http.js';
 import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
+
+/** The client request's deadline; the scripted client answers at once, so only its identity matters. */
+const DEADLINE = deadlineAfter(Date.now(), 60_000);
 
 const SITE_URL = 'https://acme.atlassian.net';
 const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'token-1' };
@@ -74,7 +78,7 @@ describe('HttpConfluenceGateway', () => {
         return upstream(200, { results: [{ id: 5, key: 'NONAME' }, { id: '6', key: 'BLANK', name: '' }], _links: {} });
       });
 
-      const spaces = await sut.listSpaces(CLASSIC, SITE_URL);
+      const spaces = await sut.listSpaces(CLASSIC, SITE_URL, DEADLINE);
 
       expect(spaces).to.deep.equal([
         { id: '1', key: 'ENG', name: 'Engineering', type: 'global', status: 'current', url: `${SITE_URL}/wiki/spaces/ENG` },
@@ -82,6 +86,8 @@ describe('HttpConfluenceGateway', () => {
         { id: '6', key: 'BLANK', name: 'BLANK' },
       ]);
       expect(http.requests).to.have.length(2);
+      // Both pages end by the client request's deadline, not one each.
+      expect(http.requests.map((r) => r.deadline)).to.deep.equal([DEADLINE, DEADLINE]);
     });
 
     for (const [what, body] of [
@@ -90,7 +96,7 @@ describe('HttpConfluenceGateway', () => {
       ['an HTML page', '<html>Maintenance</html>'],
     ] as const) {
       it(`a page with ${what} is still an upstream_error`, async () => {
-        await expectAppError(makeSut(byPath({ [SPACES]: upstream(200, body) })).sut.listSpaces(CLASSIC, SITE_URL), 'upstream_error');
+        await expectAppError(makeSut(byPath({ [SPACES]: upstream(200, body) })).sut.listSpaces(CLASSIC, SITE_URL, DEADLINE), 'upstream_error');
       });
     }
   });

@@ -6,6 +6,10 @@ import { HttpJiraGateway } from '../../../src/infrastructure/atlassian/http-jira
 import { expectAppError } from '../../support/port-fakes.js';
 import { byPath, ScriptedAtlassianHttp, upstream, type Responder } from '../../support/scripted-atlassian-http.js';
 import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
+
+/** The client request's deadline; the scripted client answers at once, so only its identity matters. */
+const DEADLINE = deadlineAfter(Date.now(), 60_000);
 
 const SITE_URL = 'https://acme.atlassian.net';
 const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'token-1' };
@@ -99,6 +103,21 @@ describe('HttpJiraGateway', () => {
     });
   });
 
+  describe('listProjects: one deadline', () => {
+    it('gives every page the client request deadline', async () => {
+      const values = Array.from({ length: 5 }, (_, n) => ({ id: String(n), key: `K${n}`, name: `P${n}` }));
+      const { sut, http } = makeSut((request) => {
+        const startAt = Number(new URL(request.url).searchParams.get('startAt'));
+        return upstream(200, { startAt, maxResults: 2, total: 5, isLast: startAt + 2 >= 5, values: values.slice(startAt, startAt + 2) });
+      });
+
+      expect(await sut.listProjects(CLASSIC, SITE_URL, DEADLINE)).to.have.length(5);
+
+      expect(http.requests).to.have.length(3);
+      expect(http.requests.map((r) => r.deadline)).to.deep.equal([DEADLINE, DEADLINE, DEADLINE]);
+    });
+  });
+
   describe('listProjects: every field is optional (atlassian.md §6)', () => {
     it('skips items without an id or a key, uses the key when the name is missing, and keeps the listing', async () => {
       const { sut } = makeSut(byPath({
@@ -114,7 +133,7 @@ describe('HttpJiraGateway', () => {
         ]),
       }));
 
-      const projects = await sut.listProjects(CLASSIC, SITE_URL);
+      const projects = await sut.listProjects(CLASSIC, SITE_URL, DEADLINE);
 
       expect(projects).to.deep.equal([
         { id: '1', key: 'OK', name: 'Fine', type: 'software', url: `${SITE_URL}/browse/OK` },
@@ -134,7 +153,7 @@ describe('HttpJiraGateway', () => {
         return answer;
       });
 
-      const projects = await sut.listProjects(CLASSIC, SITE_URL);
+      const projects = await sut.listProjects(CLASSIC, SITE_URL, DEADLINE);
 
       expect(projects.map((p) => p.key)).to.deep.equal(['A', 'C', 'D']);
       expect(http.requests.map((r) => new URL(r.url).searchParams.get('startAt'))).to.deep.equal(['0', '2']);
@@ -142,7 +161,7 @@ describe('HttpJiraGateway', () => {
 
     it('a page of nothing but malformed items is an empty listing, not an error', async () => {
       const { sut } = makeSut(byPath({ '/project/search': page([{}, { id: '1' }, { key: 'K' }]) }));
-      expect(await sut.listProjects(CLASSIC, SITE_URL)).to.deep.equal([]);
+      expect(await sut.listProjects(CLASSIC, SITE_URL, DEADLINE)).to.deep.equal([]);
     });
 
     for (const [what, body] of [
@@ -153,7 +172,7 @@ describe('HttpJiraGateway', () => {
     ] as const) {
       it(`a page with ${what} is still an upstream_error`, async () => {
         const { sut } = makeSut(byPath({ '/project/search': upstream(200, body) }));
-        await expectAppError(sut.listProjects(CLASSIC, SITE_URL), 'upstream_error');
+        await expectAppError(sut.listProjects(CLASSIC, SITE_URL, DEADLINE), 'upstream_error');
       });
     }
   });
