@@ -279,7 +279,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       get(TOKENS.siteDirectory),
       get(TOKENS.tokenGenerator),
       get(TOKENS.clock),
-      { defaultSite: config.atlassian.defaultSite },
+      { defaultSite: config.atlassian.defaultSite, deadlineMs: config.atlassian.deadlineMs },
     ),
   );
   register(c, TOKENS.listProjects, (get) => new ListProjects(get(TOKENS.connectionAccess), get(TOKENS.jiraGateway)));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Clock } from '../../src/application/ports/clock.js';
-import { call, connectWithOAuth, expectError, resetFake, startHarness, withSession, type Harness } from '../support/harness.js';
+import { call, connectWithOAuth, connectWithToken, expectError, resetFake, SCOPED_USER, startHarness, withSession, type Harness } from '../support/harness.js';
 
 const DEADLINE_MS = 5_000;
 const SEARCH = { method: 'GET', path: '/rest/api/3/project/search' } as const;
@@ -95,5 +95,21 @@ describe(`one deadline per client request (UPSTREAM_DEADLINE_MS=${DEADLINE_MS})`
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.total).to.equal(120);
     expect(tokenRequests(), 'token refreshes sent').to.equal(1);
+  });
+
+  it('an API-token login whose site check ends after the deadline answers 504: the cloudId and the gateway are not asked', async () => {
+    h.fake.injectFault({
+      match: { method: 'GET', path: '/rest/api/3/myself' },
+      status: 401,
+      body: () => {
+        ahead += DEADLINE_MS;
+        return { message: 'Client must be authenticated to access this resource.' };
+      },
+    });
+
+    const res = await connectWithToken(h, 'jira', { email: SCOPED_USER.email, api_token: SCOPED_USER.apiToken, site: 'acme' });
+
+    expectError(res, 504, 'upstream_timeout');
+    expect(h.fake.requests.map((r) => r.path)).to.deep.equal(['/site/acme.atlassian.net/rest/api/3/myself']);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AtlassianCredentials } from '../../src/application/ports/atlassian-credentials.js';
 import type { SiteDirectory } from '../../src/application/ports/site-directory.js';
+import { deadlineAfter } from '../../src/domain/deadline.js';
 import { isCloudId, normaliseSite, siteUrl, type CloudId, type SiteHost } from '../../src/domain/site.js';
 import { AtlassianUrls } from '../../src/infrastructure/atlassian/atlassian-urls.js';
 
@@ -13,7 +14,7 @@ export function unvalidatedValues(urls: AtlassianUrls, sites: SiteDirectory, typ
   // @ts-expect-error a raw string is not a SiteHost
   urls.site(typed);
   // @ts-expect-error not even a literal that looks like a site
-  void sites.cloudIdOf('acme.atlassian.net');
+  void sites.cloudIdOf('acme.atlassian.net', deadlineAfter(0, 1));
   // @ts-expect-error siteUrl takes a SiteHost
   siteUrl(typed);
   // @ts-expect-error API-token credentials take a SiteHost
@@ -26,7 +27,7 @@ export function unvalidatedValues(urls: AtlassianUrls, sites: SiteDirectory, typ
   // What passed the validating functions is accepted.
   const host: SiteHost = normaliseSite(typed);
   urls.site(host);
-  void sites.cloudIdOf(host);
+  void sites.cloudIdOf(host, deadlineAfter(0, 1));
   if (isCloudId(typed)) {
     const cloudId: CloudId = typed;
     const ok: AtlassianCredentials = { kind: 'oauth', cloudId, accessToken: 't' };

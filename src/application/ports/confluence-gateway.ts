@@ -4,6 +4,6 @@ import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } fro
 
 /** Confluence Cloud's REST API; the same promises as JiraGateway, for spaces. */
 export interface ConfluenceGateway {
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined>;
+  verifyCredentials(credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined>;
   listSpaces(credentials: AtlassianCredentials, siteUrl: string, deadline: Deadline): Promise<Space[]>;
 }

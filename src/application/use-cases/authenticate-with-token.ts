@@ -1,3 +1,4 @@
+import { deadlineAfter, type Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import type { ApiTokenConnection } from '../../domain/session.js';
@@ -33,10 +34,12 @@ export class AuthenticateWithToken {
     private readonly sites: SiteDirectory,
     private readonly tokens: TokenGenerator,
     private readonly clock: Clock,
-    private readonly settings: { readonly defaultSite?: string },
+    /** `deadlineMs` (UPSTREAM_DEADLINE_MS) bounds all the upstream calls of one login together. */
+    private readonly settings: { readonly defaultSite?: string; readonly deadlineMs: number },
   ) {}
 
   async execute(input: AuthenticateWithTokenInput): Promise<AuthenticateWithTokenOutput> {
+    const deadline = deadlineAfter(this.clock.now(), this.settings.deadlineMs);
     const requested = input.site ?? this.settings.defaultSite;
     if (requested === undefined) {
       throw new AppError('validation_error', 'site is required: this server has no default Atlassian site.', {
@@ -46,7 +49,7 @@ export class AuthenticateWithToken {
     // Validated before anything leaves the service: the host is the only part of an upstream URL a caller controls.
     const host = normaliseSite(requested);
     const credentials: ApiTokenCredentials = { kind: 'api_token', host, email: input.email, apiToken: input.apiToken };
-    const cloudId = await this.verifySiteOrGateway(input.product, credentials);
+    const cloudId = await this.verifySiteOrGateway(input.product, credentials, deadline);
 
     const session = await existingOrNewSession(this.store, this.tokens, input.sessionToken);
     if (session.isNew) await this.store.create(session.sessionId);
@@ -72,16 +75,16 @@ export class AuthenticateWithToken {
    * route is the one that worked. A gateway failure other than a refusal (`insufficient_scope`, a rate limit, an
    * outage, also while looking up the cloudId) is the answer: it says more than the site's refusal.
    */
-  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<CloudId | undefined> {
+  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials, deadline: Deadline): Promise<CloudId | undefined> {
     try {
-      await this.verify(product, credentials);
+      await this.verify(product, credentials, deadline);
       return undefined;
     } catch (refused) {
       if (!(refused instanceof AppError) || refused.code !== 'invalid_credentials') throw refused;
-      const cloudId = await this.sites.cloudIdOf(credentials.host);
+      const cloudId = await this.sites.cloudIdOf(credentials.host, deadline);
       if (cloudId === undefined) throw refused;
       try {
-        await this.verify(product, { ...credentials, gatewayCloudId: cloudId });
+        await this.verify(product, { ...credentials, gatewayCloudId: cloudId }, deadline);
         return cloudId;
       } catch (error) {
         throw error instanceof AppError && error.code === 'invalid_credentials' ? refused : error;
@@ -89,7 +92,7 @@ export class AuthenticateWithToken {
     }
   }
 
-  private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
-    return product === 'jira' ? this.jira.verifyCredentials(credentials) : this.confluence.verifyCredentials(credentials);
+  private verify(product: Product, credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
+    return product === 'jira' ? this.jira.verifyCredentials(credentials, deadline) : this.confluence.verifyCredentials(credentials, deadline);
   }
 }

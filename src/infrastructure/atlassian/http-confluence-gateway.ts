@@ -21,7 +21,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     private readonly maxItems = 100_000,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+  verifyCredentials(credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
     const root = this.urls.productRoot('confluence', credentials);
     return verifyIdentity(this.http, {
       identityUrl: `${root}/wiki/rest/api/user/current`,
@@ -32,6 +32,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
       authorization: authorizationHeader(credentials),
       target: `Confluence on ${credentials.host}`,
       product: 'confluence',
+      deadline,
     });
   }
 

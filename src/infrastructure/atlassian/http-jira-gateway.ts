@@ -24,7 +24,7 @@ export class HttpJiraGateway implements JiraGateway {
     private readonly maxItems = 100_000,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+  verifyCredentials(credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
     const root = this.urls.productRoot('jira', credentials);
     return verifyIdentity(this.http, {
       identityUrl: `${root}/rest/api/3/myself`,
@@ -34,6 +34,7 @@ export class HttpJiraGateway implements JiraGateway {
       authorization: authorizationHeader(credentials),
       target: `Jira on ${credentials.host}`,
       product: 'jira',
+      deadline,
     });
   }
 

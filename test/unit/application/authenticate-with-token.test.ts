@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import { AuthenticateWithToken } from '../../../src/application/use-cases/authenticate-with-token.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
+import { deadlineAfter, type Deadline } from '../../../src/domain/deadline.js';
 import { normaliseSite, parseCloudId, type CloudId, type SiteHost } from '../../../src/domain/site.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import {
@@ -11,12 +12,18 @@ import {
   SequenceTokenGenerator,
   stubConfluenceGateway,
   stubJiraGateway,
+  START_OF_TEST,
+  TEST_DEADLINE_MS,
 } from '../../support/port-fakes.js';
+
+/** The deadline of a login started at START_OF_TEST. */
+const LOGIN_DEADLINE = deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS);
 
 const SESSION_TTL_SECONDS = 3600;
 const LOGIN = { email: 'ada@example.com', apiToken: 'api-token-1' } as const;
 
-function makeSut(settings: { defaultSite?: string } = {}) {
+function makeSut(options: { defaultSite?: string } = {}) {
+  const settings = { deadlineMs: TEST_DEADLINE_MS, ...options };
   const clock = new FixedClock();
   const store = new InMemorySessionStore(clock, SESSION_TTL_SECONDS);
   const tokens = new SequenceTokenGenerator();
@@ -24,7 +31,7 @@ function makeSut(settings: { defaultSite?: string } = {}) {
   const confluence = stubConfluenceGateway();
   jira.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
   confluence.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
-  const sites = { cloudIdOf: sinon.stub<[SiteHost], Promise<CloudId | undefined>>().resolves(undefined) };
+  const sites = { cloudIdOf: sinon.stub<[SiteHost, Deadline], Promise<CloudId | undefined>>().resolves(undefined) };
   const sut = new AuthenticateWithToken(store, jira, confluence, sites, tokens, clock, settings);
   return { sut, store, clock, tokens, jira, confluence, sites };
 }
@@ -74,7 +81,7 @@ describe('AuthenticateWithToken', () => {
       host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
-    })).to.equal(true);
+    }, LOGIN_DEADLINE)).to.equal(true);
     expect(confluence.verifyCredentials.called).to.equal(false);
   });
 
@@ -88,7 +95,7 @@ describe('AuthenticateWithToken', () => {
       host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
-    })).to.equal(true);
+    }, LOGIN_DEADLINE)).to.equal(true);
     expect(jira.verifyCredentials.called).to.equal(false);
   });
 
@@ -193,8 +200,10 @@ describe('AuthenticateWithToken', () => {
 
       const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
 
-      expect(sites.cloudIdOf.firstCall.args).to.deep.equal(['acme.atlassian.net']);
+      expect(sites.cloudIdOf.firstCall.args).to.deep.equal(['acme.atlassian.net', LOGIN_DEADLINE]);
       expect(jira.verifyCredentials.secondCall.args[0]).to.deep.include({ host: 'acme.atlassian.net', gatewayCloudId: 'cloud-123' });
+      // Every call of the login ends by the one deadline made when it started.
+      expect(jira.verifyCredentials.getCalls().map((c) => c.args[1])).to.deep.equal([LOGIN_DEADLINE, LOGIN_DEADLINE]);
       const connection = (await store.get(sessionIdOf(result.sessionToken)))?.connections.jira;
       expect(connection).to.deep.include({ method: 'api_token', route: 'gateway', site: { id: 'cloud-123', url: 'https://acme.atlassian.net' } });
     });

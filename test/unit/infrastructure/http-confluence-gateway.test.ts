@@ -27,17 +27,17 @@ function makeSut(respond: Responder) {
 describe('HttpConfluenceGateway', () => {
   describe('verifyCredentials', () => {
     it('on the site: the account user/current names, and a scope mismatch there is a plain refusal', async () => {
-      expect(await makeSut(byPath({ [CURRENT]: USER })).sut.verifyCredentials(CLASSIC)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
+      expect(await makeSut(byPath({ [CURRENT]: USER })).sut.verifyCredentials(CLASSIC, DEADLINE)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
 
       const { sut, http } = makeSut(byPath({ [CURRENT]: SCOPE_MISMATCH, [SPACES]: upstream(200, { results: [] }) }));
-      await expectAppError(sut.verifyCredentials(CLASSIC), 'invalid_credentials');
+      await expectAppError(sut.verifyCredentials(CLASSIC, DEADLINE), 'invalid_credentials');
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${SITE_URL}${CURRENT}`]);
     });
 
     it('through the gateway, a token lacking read:confluence-user is proven by listing one space (as Nango does)', async () => {
       const { sut, http } = makeSut(byPath({ [CURRENT]: SCOPE_MISMATCH, [SPACES]: upstream(200, { results: [], _links: {} }) }));
 
-      expect(await sut.verifyCredentials(SCOPED)).to.equal(undefined);
+      expect(await sut.verifyCredentials(SCOPED, DEADLINE)).to.equal(undefined);
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${GATEWAY}${CURRENT}`, `${GATEWAY}${SPACES}?limit=1`]);
     });
@@ -45,7 +45,7 @@ describe('HttpConfluenceGateway', () => {
     it('through the gateway, a token lacking the listing scope too → insufficient_scope naming read:space:confluence', async () => {
       const { sut } = makeSut(byPath({ [CURRENT]: SCOPE_MISMATCH, [SPACES]: SCOPE_MISMATCH }));
 
-      const error = await expectAppError(sut.verifyCredentials(SCOPED), 'insufficient_scope');
+      const error = await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'insufficient_scope');
 
       expect(error.message).to.include('read:space:confluence');
       expect(error.message).not.to.include('did not accept');
@@ -54,7 +54,7 @@ describe('HttpConfluenceGateway', () => {
     it('through the gateway, an anonymous answer or a 404 is a refusal, and no listing is tried', async () => {
       for (const answer of [upstream(200, { type: 'anonymous' }), upstream(404, { errors: [{ status: 404, code: 'NOT_FOUND' }] })]) {
         const { sut, http } = makeSut(byPath({ [CURRENT]: answer }));
-        await expectAppError(sut.verifyCredentials(SCOPED), 'invalid_credentials');
+        await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'invalid_credentials');
         expect(http.requests).to.have.length(1);
       }
     });

@@ -32,7 +32,7 @@ describe('HttpJiraGateway', () => {
     it('on the site: the account /rest/api/3/myself names', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': MYSELF }));
 
-      expect(await sut.verifyCredentials(CLASSIC)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
+      expect(await sut.verifyCredentials(CLASSIC, DEADLINE)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${SITE_URL}/rest/api/3/myself`]);
       expect(http.requests[0]!.authorization).to.match(/^Basic /);
@@ -41,7 +41,7 @@ describe('HttpJiraGateway', () => {
     it('on the site, a scope mismatch is a refusal: no listing is tried (anonymous access makes its 200 meaningless)', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/project/search': page([]) }));
 
-      await expectAppError(sut.verifyCredentials(CLASSIC), 'invalid_credentials');
+      await expectAppError(sut.verifyCredentials(CLASSIC, DEADLINE), 'invalid_credentials');
 
       expect(http.requests).to.have.length(1);
     });
@@ -49,7 +49,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway: the identity, and no listing when it answers', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': MYSELF }));
 
-      expect(await sut.verifyCredentials(SCOPED)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
+      expect(await sut.verifyCredentials(SCOPED, DEADLINE)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${GATEWAY}/rest/api/3/myself`]);
     });
@@ -57,7 +57,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a token lacking read:jira-user is proven by listing one project; the account is then unknown', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': page([]) }));
 
-      expect(await sut.verifyCredentials(SCOPED)).to.equal(undefined);
+      expect(await sut.verifyCredentials(SCOPED, DEADLINE)).to.equal(undefined);
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([
         `${GATEWAY}/rest/api/3/myself`,
@@ -69,7 +69,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a token lacking the listing scope too → insufficient_scope naming read:jira-work', async () => {
       const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': SCOPE_MISMATCH }));
 
-      const error = await expectAppError(sut.verifyCredentials(SCOPED), 'insufficient_scope');
+      const error = await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'insufficient_scope');
 
       expect(error.message).to.include('read:jira-work');
       expect(error.message).not.to.include('did not accept');
@@ -78,7 +78,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a plain 401 is a refusal and no listing is tried', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': GATEWAY_UNAUTHORIZED }));
 
-      await expectAppError(sut.verifyCredentials(SCOPED), 'invalid_credentials');
+      await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'invalid_credentials');
 
       expect(http.requests).to.have.length(1);
     });
@@ -86,19 +86,19 @@ describe('HttpJiraGateway', () => {
     for (const [what, listing] of [['401', GATEWAY_UNAUTHORIZED], ['403', upstream(403, { errorMessages: ['no'] })]] as const) {
       it(`through the gateway, a listing refused with a plain ${what} after a scope mismatch → invalid_credentials`, async () => {
         const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': listing }));
-        await expectAppError(sut.verifyCredentials(SCOPED), 'invalid_credentials');
+        await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'invalid_credentials');
       });
     }
 
     it('through the gateway, a rate-limited listing after a scope mismatch → rate_limited, not a refusal', async () => {
       const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': upstream(429, undefined, { 'Retry-After': '30' }) }));
-      const error = await expectAppError(sut.verifyCredentials(SCOPED), 'rate_limited');
+      const error = await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'rate_limited');
       expect(error).to.have.property('retryAfterSeconds', 30);
     });
 
     it('a 503 from the identity endpoint → upstream_error, and no listing', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': upstream(503, { message: 'down' }) }));
-      await expectAppError(sut.verifyCredentials(SCOPED), 'upstream_error');
+      await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'upstream_error');
       expect(http.requests).to.have.length(1);
     });
   });
