@@ -160,6 +160,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
       return redis;
     });
+    // In this branch the token holds the client registered just above, never null.
     const redis = (get: Resolver): Redis => get(TOKENS.redis)!;
     register(c, TOKENS.sessionStore, (get) =>
       new RedisSessionStore(redis(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock), {
