@@ -22,7 +22,9 @@ if (checkouts.length < 2) {
 const fake = await startFakeAtlassian(0, 50, 50);
 const services: Started<{ baseUrl: string }>[] = [];
 try {
-  for (const cwd of checkouts) services.push(await startServiceProcess({ ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, FRONTEND_ORIGIN: 'http://bench.test' }, { cwd }));
+  // The listing cache off, as in (a); a checkout from before the cache ignores the variable.
+  const env = { ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, FRONTEND_ORIGIN: 'http://bench.test', LISTING_CACHE_TTL_SECONDS: '0' };
+  for (const cwd of checkouts) services.push(await startServiceProcess(env, { cwd, compiled: false }));
   const targets = await Promise.all(
     services.map(async (service, index) => ({
       name: checkouts[index]!,

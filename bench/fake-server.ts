@@ -2,7 +2,7 @@
  * The fake Atlassian in its own process, so the service under measurement does not share an event loop with it.
  * Usage: tsx bench/fake-server.ts <latencyMs> <projects> <spaces>; prints one JSON line with its URLs.
  */
-import { FakeAtlassian } from '../test/support/fake-atlassian.js';
+import { FakeAtlassian } from '../fake-atlassian/index.js';
 import { BENCH_SITE, BENCH_USER } from './lib/fixtures.js';
 
 const [latencyMs = 0, projects = 50, spaces = 50] = process.argv.slice(2).map(Number);

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FakeAtlassian } from '../test/support/fake-atlassian.js';
+import { FakeAtlassian } from '../fake-atlassian/index.js';
 import { startFrontendServer, type FrontendServer } from './frontend-server.js';
 import { DEFAULT_SITE, OAUTH_APP, seedFake } from './seed.js';
 

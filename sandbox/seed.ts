@@ -2,7 +2,7 @@
  * What the sandbox's fake Atlassian holds: two sites, one demo user who can reach both, and one OAuth app per
  * product. The e2e test reads the same constants, so what it checks on the page is what was seeded here.
  */
-import type { FakeAtlassian, FakeProject, FakeSpace } from '../test/support/fake-atlassian.js';
+import type { FakeAtlassian, FakeProject, FakeSpace } from '../fake-atlassian/index.js';
 
 export const DEMO_USER = {
   email: 'demo@example.com',

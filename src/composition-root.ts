@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { CachedListings } from './application/cached-listings.js';
 import { ConnectionAccess } from './application/connection-access.js';
 import type { AtlassianOAuthGateway } from './application/ports/atlassian-oauth-gateway.js';
 import type { Clock } from './application/ports/clock.js';
@@ -9,6 +10,7 @@ import type { Logger } from './application/ports/logger.js';
 import type { SessionStore } from './application/ports/session-store.js';
 import type { AttemptLimiter } from './application/ports/attempt-limiter.js';
 import type { Lock } from './application/ports/lock.js';
+import type { ListingCache } from './application/ports/listing-cache.js';
 import type { Metrics } from './application/ports/metrics.js';
 import type { TokenGenerator } from './application/ports/token-generator.js';
 import { TokenRefresher } from './application/token-refresher.js';
@@ -38,6 +40,8 @@ import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
+import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-listing-cache.js';
+import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
 import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
@@ -81,6 +85,7 @@ export const TOKENS = {
   redis: token<Redis | null>('Redis'),
   sessionStore: token<SessionStore>('SessionStore'),
   lock: token<Lock>('Lock'),
+  listingCache: token<ListingCache>('ListingCache'),
   metrics: token<Metrics>('Metrics'),
   authLimiter: token<AttemptLimiter>('AttemptLimiter'),
   oauthStartLimiter: token<AttemptLimiter>('OAuthStartLimiter'),
@@ -92,6 +97,7 @@ export const TOKENS = {
   siteDirectory: token<SiteDirectory>('SiteDirectory'),
   tokenRefresher: token<TokenRefresher>('TokenRefresher'),
   connectionAccess: token<ConnectionAccess>('ConnectionAccess'),
+  cachedListings: token<CachedListings>('CachedListings'),
   startOAuth: token<StartOAuth>('StartOAuth'),
   completeOAuth: token<CompleteOAuth>('CompleteOAuth'),
   finishOAuth: token<FinishOAuth>('FinishOAuth'),
@@ -116,6 +122,15 @@ const refreshSettings = (config: Config) => ({
   waitTimeoutMs: config.atlassian.timeoutMs + 5_000,
   pollIntervalMs: 50,
   retryDelaysMs: config.oauthRefreshRetryDelaysMs,
+});
+
+/** A listing lease outlives the slowest listing (the upstream deadline), as the refresh lease does the token call. */
+const listingSettings = (config: Config) => ({
+  ttlMs: config.listingCache.ttlSeconds * 1000,
+  staleMs: config.listingCache.staleSeconds * 1000,
+  leaseTtlMs: config.atlassian.deadlineMs + 5_000,
+  waitTimeoutMs: config.atlassian.deadlineMs + 5_000,
+  pollIntervalMs: 25,
 });
 
 export interface Overrides {
@@ -171,6 +186,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       }),
     );
     register(c, TOKENS.lock, (get) => new RedisLock(redis(get), store.keyPrefix));
+    register(c, TOKENS.listingCache, (get) =>
+      new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
+    );
   } else {
     register(c, TOKENS.redis, () => null);
     register(c, TOKENS.sessionStore, (get) =>
@@ -181,6 +199,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       }),
     );
     register(c, TOKENS.lock, (get) => new InMemoryLock(get(TOKENS.clock)));
+    register(c, TOKENS.listingCache, (get) => new InMemoryListingCache(get(TOKENS.clock), config.listingCache.maxBytes));
   }
   register(c, TOKENS.metrics, (get) => {
     const tracing = get(TOKENS.tracing);
@@ -283,11 +302,21 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       { defaultSite: config.atlassian.defaultSite, deadlineMs: config.atlassian.deadlineMs },
     ),
   );
-  register(c, TOKENS.listProjects, (get) => new ListProjects(get(TOKENS.connectionAccess), get(TOKENS.jiraGateway)));
-  register(c, TOKENS.listSpaces, (get) => new ListSpaces(get(TOKENS.connectionAccess), get(TOKENS.confluenceGateway)));
+  register(c, TOKENS.cachedListings, (get) =>
+    new CachedListings(
+      get(TOKENS.sessionStore),
+      get(TOKENS.connectionAccess),
+      get(TOKENS.listingCache),
+      get(TOKENS.clock),
+      get(TOKENS.metrics),
+      listingSettings(config),
+    ),
+  );
+  register(c, TOKENS.listProjects, (get) => new ListProjects(get(TOKENS.cachedListings), get(TOKENS.jiraGateway)));
+  register(c, TOKENS.listSpaces, (get) => new ListSpaces(get(TOKENS.cachedListings), get(TOKENS.confluenceGateway)));
   register(c, TOKENS.getSession, (get) => new GetSession(get(TOKENS.sessionStore)));
-  register(c, TOKENS.endSession, (get) => new EndSession(get(TOKENS.sessionStore)));
-  register(c, TOKENS.disconnectProduct, (get) => new DisconnectProduct(get(TOKENS.sessionStore)));
+  register(c, TOKENS.endSession, (get) => new EndSession(get(TOKENS.sessionStore), get(TOKENS.listingCache)));
+  register(c, TOKENS.disconnectProduct, (get) => new DisconnectProduct(get(TOKENS.sessionStore), get(TOKENS.listingCache)));
 
   register(c, TOKENS.readiness, (get) => {
     const redis = get(TOKENS.redis);

@@ -89,6 +89,9 @@ const schema = z.object({
     .refine((delays) => delays.length <= 10 && delays.every((delay) => Number.isInteger(delay) && delay > 0), 'must be 1 to 10 positive integers separated by commas')
     // Atlassian honours a rotated refresh token for 10 minutes; every attempt must be sent well inside that.
     .refine((delays) => delays.reduce((sum, delay) => sum + delay, 0) <= 300_000, 'must add up to at most 300000 (half of Atlassian\'s 10-minute reuse leeway)'),
+  LISTING_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  LISTING_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  LISTING_CACHE_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   MAX_INFLIGHT_UPSTREAM: z.coerce.number().int().min(0).default(256),
@@ -113,6 +116,9 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().trim().min(1).default('atlassian-connector'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** Every environment variable the service reads: the docs test checks each is documented, and the reverse. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(schema.shape));
 
 export interface OAuthClientConfig {
   readonly clientId: string;
@@ -143,6 +149,13 @@ export interface Config {
     readonly maxItems: number;
     /** Requests in flight to Atlassian at once in this instance before `503 overloaded`; 0 = no bound. */
     readonly maxInFlight: number;
+  };
+  /** Listings kept per connection; `ttlSeconds` 0 turns caching off. The store follows `sessionStore`. */
+  readonly listingCache: {
+    readonly ttlSeconds: number;
+    readonly staleSeconds: number;
+    /** Bound of the memory cache (estimated bytes); Redis is bounded by its own maxmemory. */
+    readonly maxBytes: number;
   };
   readonly oauthStateTtlSeconds: number;
   /** How long after its state expires a started flow may still be completing (code exchange, site lookup). */
@@ -245,6 +258,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       concurrency: e.UPSTREAM_CONCURRENCY,
       maxItems: e.UPSTREAM_MAX_ITEMS,
       maxInFlight: e.MAX_INFLIGHT_UPSTREAM,
+    },
+    listingCache: {
+      ttlSeconds: e.LISTING_CACHE_TTL_SECONDS,
+      staleSeconds: e.LISTING_STALE_SECONDS,
+      maxBytes: e.LISTING_CACHE_MAX_BYTES,
     },
     oauthStateTtlSeconds: e.OAUTH_STATE_TTL_SECONDS,
     oauthRefreshRetryDelaysMs: e.OAUTH_REFRESH_RETRY_DELAYS_MS,

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +33,9 @@ export function startProcess<T>(
   { nodeArgs = [], cwd = root, timeoutMs = 20_000 }: ProcessOptions = {},
 ): Promise<Started<T>> {
   const startedAt = performance.now();
-  const child = spawn(process.env['BENCH_NODE'] ?? process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  // A compiled script runs on plain node, as production does; TypeScript goes through tsx.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.env['BENCH_NODE'] ?? process.execPath, [...nodeArgs, ...loader, script, ...args], {
     cwd,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,8 +77,14 @@ export const jsonLine = <T>(line: string): T | undefined => {
   }
 };
 
-/** The service, as `npm start` runs it, answering on a port it picks. */
-export function startServiceProcess(env: Record<string, string>, options: ProcessOptions = {}): Promise<Started<{ baseUrl: string }>> {
+/**
+ * The service, as `npm start` runs it (the compiled dist/main.js; `compiled: false` runs src/main.ts through tsx,
+ * for checkouts without a build), answering on a port it picks.
+ */
+export function startServiceProcess(
+  env: Record<string, string>,
+  options: ProcessOptions & { readonly compiled?: boolean } = {},
+): Promise<Started<{ baseUrl: string }>> {
   const ready = (line: string) => {
     const parsed = jsonLine<{ msg?: string; port?: number }>(line);
     return parsed?.msg === 'listening' ? { baseUrl: `http://127.0.0.1:${parsed.port}` } : undefined;
@@ -83,7 +92,32 @@ export function startServiceProcess(env: Record<string, string>, options: Proces
   // The load runs many connections on one session: the per-session bound (MAX_INFLIGHT_LISTINGS_PER_SESSION) would
   // shed most of them and the bench would measure 503s.
   const defaults = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MAX_INFLIGHT_LISTINGS_PER_SESSION: '0' };
-  return startProcess('src/main.ts', [], { ...defaults, ...env }, ready, options);
+  return startProcess(options.compiled === false ? 'src/main.ts' : 'dist/main.js', [], { ...defaults, ...env }, ready, options);
+}
+
+/**
+ * Compiles the service (dist/, when stale) and the baseline servers (dist-bench/), so that every measured
+ * process runs compiled JavaScript on plain node, as production does: a bench of tsx would measure its loader.
+ */
+export function buildForBench(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, stdio: 'inherit' });
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'bench/tsconfig.baselines.json'], { cwd: root, stdio: 'inherit' });
+}
+
+/** Where buildForBench puts a compiled baseline: bench/passthrough-proxy.ts → dist-bench/passthrough-proxy.js. */
+export function compiledBaseline(script: string): string {
+  return path.join('dist-bench', path.basename(script).replace(/\.ts$/, '.js'));
+}
+
+/** Resident memory of a process in bytes, now (VmRSS) or its peak so far (VmHWM); undefined without /proc. */
+export function residentBytesOf(pid: number, which: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith(`${which}:`));
+    return line === undefined ? undefined : Number(line.split(/\s+/)[1]) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A baseline server script (bench/*.ts) that prints {"baseUrl"} when it listens. */

@@ -29,7 +29,7 @@ export interface RefreshSettings {
 
 /**
  * Atlassian honours a rotated refresh token for 10 minutes, and replaying it later revokes every refresh token of
- * the grant (atlassian.md §3). A token whose refresh got no answer is not sent again once this much time has
+ * the grant (docs/atlassian.md §3). A token whose refresh got no answer is not sent again once this much time has
  * passed since: the connection is dropped instead, which costs this session a sign-in rather than costing every
  * session of the user their grant.
  */

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'validation_error'
   | 'invalid_request'
+  | 'invalid_cursor'
   | 'invalid_site'
   | 'invalid_state'
   | 'invalid_completion'

@@ -109,8 +109,8 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
     cors({
       origin: (ctx) => allowedOrigin(ctx.get('Origin'), settings.frontendOrigins),
       allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Content-Type', SESSION_HEADER, 'If-None-Match', 'X-Request-Id'],
-      exposeHeaders: [SESSION_HEADER, 'Retry-After', 'X-Request-Id', 'ETag'],
+      allowHeaders: ['Content-Type', SESSION_HEADER, 'If-None-Match', 'X-Request-Id', 'Cache-Control'],
+      exposeHeaders: [SESSION_HEADER, 'Retry-After', 'X-Request-Id', 'ETag', 'Age', 'X-Listing-Stale'],
       maxAge: 600,
     }),
   );

@@ -5,6 +5,7 @@ import { AppError, RetryableError, type ErrorCode } from '../domain/errors.js';
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   validation_error: 400,
   invalid_request: 400,
+  invalid_cursor: 400,
   invalid_site: 400,
   invalid_state: 400,
   invalid_completion: 400,

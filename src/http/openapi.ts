@@ -7,6 +7,7 @@ import {
   ErrorResponse,
   HealthResponse,
   LivenessResponse,
+  ListingQuery,
   OAuthCallbackQuery,
   OAuthCallbackResponse,
   OAuthCompleteBody,
@@ -39,9 +40,20 @@ const sessionTokenHeader = {
 };
 const etagHeader = { ETag: { description: 'Tag of this listing; send it back in If-None-Match.', schema: { type: 'string' as const } } };
 const conditionalHeaders = z.object({ 'if-none-match': z.string().optional().openapi({ description: 'An ETag from an earlier answer.' }) });
+const listingRequestHeaders = conditionalHeaders.extend({
+  'cache-control': z.string().optional().openapi({ description: '`no-cache` waits for a listing read from Atlassian now instead of a cached one.' }),
+});
+const listingHeaders = {
+  ...etagHeader,
+  Age: { description: 'Seconds since the listing was read from Atlassian (it may be cached for LISTING_CACHE_TTL_SECONDS).', schema: { type: 'integer' as const } },
+  'X-Listing-Stale': {
+    description: 'Present when the listing is older than usual and why: `rate_limited` (Atlassian refuses calls; the last listing read is answered).',
+    schema: { type: 'string' as const },
+  },
+};
 const upstreamErrors: ErrorCode[] = ['rate_limited', 'upstream_error', 'upstream_timeout', 'overloaded'];
 const listingErrors: ErrorCode[] = [
-  'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable',
+  'validation_error', 'invalid_cursor', 'missing_session', 'invalid_session', 'not_connected', 'upstream_unauthorized', 'reauth_required', 'upstream_unavailable',
   'store_unavailable', ...upstreamErrors,
 ];
 
@@ -148,9 +160,9 @@ export function buildOpenApiDocument(version: string): object {
   registry.registerPath({
     method: 'get', path: '/jira/projects', tags: ['listings'], security: [{ [session.name]: [] }],
     summary: 'Every Jira project the connected account can see',
-    request: { headers: conditionalHeaders },
+    request: { headers: listingRequestHeaders, query: ListingQuery },
     responses: {
-      200: { description: 'All projects, across all upstream pages.', headers: etagHeader, content: json(ProjectsResponse) },
+      200: { description: 'All projects across all upstream pages, or the page of matches asked for.', headers: listingHeaders, content: json(ProjectsResponse) },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       ...errors(...listingErrors),
     },
@@ -158,9 +170,9 @@ export function buildOpenApiDocument(version: string): object {
   registry.registerPath({
     method: 'get', path: '/confluence/spaces', tags: ['listings'], security: [{ [session.name]: [] }],
     summary: 'Every Confluence space the connected account can see',
-    request: { headers: conditionalHeaders },
+    request: { headers: listingRequestHeaders, query: ListingQuery },
     responses: {
-      200: { description: 'All spaces, across all upstream pages.', headers: etagHeader, content: json(SpacesResponse) },
+      200: { description: 'All spaces across all upstream pages, or the page of matches asked for.', headers: listingHeaders, content: json(SpacesResponse) },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       ...errors(...listingErrors),
     },

@@ -5,6 +5,8 @@ const MAX_EMAIL = 254;
 const MAX_API_TOKEN = 2048;
 const MAX_SITE = 300;
 const MAX_OAUTH_PARAM = 4096;
+const MAX_QUERY = 200;
+const MAX_CURSOR = 200;
 
 export const ProductParam = z.enum(['jira', 'confluence']).openapi({ param: { name: 'product', in: 'path' } });
 
@@ -65,7 +67,9 @@ export const Project = z
     url: z.string().optional().openapi({ description: 'Browser link to the project.' }),
   })
   .openapi('Project');
-export const ProjectsResponse = z.object({ projects: z.array(Project), total: z.number().int() }).openapi('ProjectsResponse');
+const nextCursor = z.string().optional().openapi({ description: 'Present while more matches remain: send it as `cursor` for the next page.' });
+const listingTotal = z.number().int().openapi({ description: 'How many items matched `q` (every item without it), across all pages.' });
+export const ProjectsResponse = z.object({ projects: z.array(Project), total: listingTotal, next_cursor: nextCursor }).openapi('ProjectsResponse');
 
 export const Space = z
   .object({
@@ -77,7 +81,20 @@ export const Space = z
     url: z.string().optional().openapi({ description: 'Browser link to the space.' }),
   })
   .openapi('Space');
-export const SpacesResponse = z.object({ spaces: z.array(Space), total: z.number().int() }).openapi('SpacesResponse');
+export const SpacesResponse = z.object({ spaces: z.array(Space), total: listingTotal, next_cursor: nextCursor }).openapi('SpacesResponse');
+
+/** Search and paging for pickers; without any of them a listing answers every item, as it always did. */
+export const ListingQuery = z.object({
+  q: z.string().max(MAX_QUERY).optional().openapi({ description: 'Keeps items whose key or name contains this text, ignoring case and accents.' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Items per page (1–1000); every match when absent.' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a next_cursor from an earlier answer')
+    .optional()
+    .openapi({ description: '`next_cursor` of the previous page, with the same `q`.' }),
+});
 
 export const ErrorResponse = z
   .object({

@@ -48,6 +48,15 @@ describe('CORS (FRONTEND_ORIGIN=http://app.test,http://other.test)', () => {
     expect(start.headers.get('x-session-token')).to.be.a('string');
   });
 
+  it('a frontend may send Cache-Control (no-cache) on a listing and read its Age and X-Listing-Stale', async () => {
+    const res = await preflight(h, '/jira/projects', APP, 'GET', 'x-session-token, cache-control');
+    expect(res.status).to.equal(204);
+    expect(listHeader(res, 'access-control-allow-headers')).to.include('cache-control');
+    const login = await connectWithToken(h, 'jira');
+    const ok = await call(h.url('/jira/projects'), withSession(login.body.session_token, { headers: { Origin: APP } }));
+    expect(listHeader(ok, 'access-control-expose-headers')).to.include.members(['age', 'x-listing-stale']);
+  });
+
   it('a listing from an allowed origin carries the CORS headers, on success and on error', async () => {
     const login = await connectWithToken(h, 'jira');
     expect(login.status, JSON.stringify(login.body)).to.equal(200);

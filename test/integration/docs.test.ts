@@ -55,6 +55,16 @@ describe('API documentation', () => {
     expect(doc.info.version).to.be.a('string').and.not.equal('');
   });
 
+  it('documents q, limit and cursor on both listings, and their Age and X-Listing-Stale headers', () => {
+    for (const path of ['/jira/projects', '/confluence/spaces']) {
+      const operation = doc.paths[path]!['get']!;
+      const query = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+      expect(query, path).to.include.members(['q', 'limit', 'cursor']);
+      const headers = (operation.responses['200'] as { headers?: Record<string, unknown> }).headers ?? {};
+      expect(Object.keys(headers), path).to.include.members(['ETag', 'Age', 'X-Listing-Stale']);
+    }
+  });
+
   it('lists every path and method of the contract', () => {
     for (const [path, method] of OPERATIONS) {
       expect(doc.paths, path).to.have.property(path);

@@ -13,7 +13,7 @@ import {
   type Harness,
   resetFake,
 } from '../support/harness.js';
-import type { FakeUser } from '../support/fake-atlassian.js';
+import type { FakeUser } from '../../fake-atlassian/index.js';
 
 const PRODUCTS = ['jira', 'confluence'] as const;
 const LISTING = { jira: '/jira/projects', confluence: '/confluence/spaces' } as const;
@@ -133,7 +133,8 @@ describe('errors', () => {
         const token = await tokenSession(product, { email, api_token: user.apiToken, site: 'acme' });
         expect((await call(h.url(LISTING[product]), withSession(token))).status).to.equal(200);
         user.apiToken = 'rotated-token-9876543210';
-        const res = await call(h.url(LISTING[product]), withSession(token));
+        // no-cache: the listing read a moment ago would otherwise be answered without asking Atlassian.
+        const res = await call(h.url(LISTING[product]), withSession(token, { headers: { 'Cache-Control': 'no-cache' } }));
         expectError(res, 401, 'upstream_unauthorized');
         expect(JSON.stringify(res.body)).not.to.include('original-token');
       });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ACME, call, expectError, resetFake, sessionWithToken, startHarness, withSession, type Harness } from '../support/harness.js';
 
 /**
- * Atlassian marks every field of a project or space optional (atlassian.md §6): an item it sends without an id
+ * Atlassian marks every field of a project or space optional (docs/atlassian.md §6): an item it sends without an id
  * or a key is skipped, one without a name is listed under its key, and the rest of the listing is unaffected.
  * The fake answers the page in question with such items, as Atlassian might; the other pages are its own.
  */

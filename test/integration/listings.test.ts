@@ -10,7 +10,7 @@ import {
   type Harness,
   resetFake,
 } from '../support/harness.js';
-import type { FakeRequest } from '../support/fake-atlassian.js';
+import type { FakeRequest } from '../../fake-atlassian/index.js';
 
 /** A site with enough spaces to need several pages even at Confluence's largest page size (250). */
 const WIDE = 'wide.atlassian.net';

@@ -29,7 +29,7 @@ function pendingListing(h: Harness, token: string): { answered: () => boolean; r
 
 describe('load shedding: MAX_INFLIGHT_LISTINGS_PER_SESSION (default 4)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ MAX_INFLIGHT_LISTINGS_PER_SESSION: '' }); });
+  before(async () => { h = await startHarness({ MAX_INFLIGHT_LISTINGS_PER_SESSION: '', LISTING_CACHE_TTL_SECONDS: '0' }); });
   after(async () => { await h.close(); });
 
   it('the 5th concurrent listing of one session gets 503 overloaded with Retry-After while the 4 run; another session gets 200', async () => {
@@ -64,7 +64,7 @@ describe('load shedding: MAX_INFLIGHT_LISTINGS_PER_SESSION (default 4)', () => {
 
 describe('load shedding: MAX_INFLIGHT_UPSTREAM=2 (calls to Atlassian per instance)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ MAX_INFLIGHT_UPSTREAM: '2' }); });
+  before(async () => { h = await startHarness({ MAX_INFLIGHT_UPSTREAM: '2', LISTING_CACHE_TTL_SECONDS: '0' }); });
   after(async () => { await h.close(); });
 
   it('a third upstream call while two are in flight is refused at once: 503 overloaded with Retry-After, nothing sent', async () => {

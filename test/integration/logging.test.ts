@@ -65,7 +65,8 @@ function credentialsSentUpstream(h: Harness, secrets: Map<string, string>): { ac
 
 describe('structured logs (LOG_LEVEL=debug)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ LOG_LEVEL: 'debug', UPSTREAM_RETRY_BASE_MS: '10', UPSTREAM_MAX_RETRIES: '2' }); });
+  // Listing cache off: every listing here must reach Atlassian, so its refreshes and faults are logged.
+  before(async () => { h = await startHarness({ LOG_LEVEL: 'debug', UPSTREAM_RETRY_BASE_MS: '10', UPSTREAM_MAX_RETRIES: '2', LISTING_CACHE_TTL_SECONDS: '0' }); });
   after(async () => { await h.close(); });
   beforeEach(() => {
     h.fake.clearFaults();

@@ -119,7 +119,8 @@ describe('metrics (GET /metrics, Prometheus)', () => {
     const refusedBefore = value(samples, 'connector_token_refreshes_total', { outcome: 'refused' });
     h.fake.revokeGrant(USER.email);
     h.fake.expireAccessTokens();
-    expectError(await call(h.url('/jira/projects'), withSession(sessionToken)), 401, 'reauth_required');
+    // no-cache: the listing read a moment ago would otherwise be answered without asking Atlassian.
+    expectError(await call(h.url('/jira/projects'), withSession(sessionToken, { headers: { 'Cache-Control': 'no-cache' } })), 401, 'reauth_required');
     ({ samples } = await scrape(h));
     expect(value(samples, 'connector_token_refreshes_total', { outcome: 'refused' })).to.equal(refusedBefore + 1);
   });

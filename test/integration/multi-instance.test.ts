@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, CLIENTS, USER, call } from '../support/harness.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { spawnService, type ServiceProcess } from '../support/spawn-service.js';
@@ -37,6 +37,16 @@ describe('several instances on one Redis (separate processes)', function () {
     const service = await spawnService(env());
     running.push(service);
     return service;
+  };
+  const PROJECT_SEARCH = '/rest/api/3/project/search';
+  const apiTokenLogin = async (service: ServiceProcess, product: 'jira' | 'confluence'): Promise<string> => {
+    const login = await call(`${service.baseUrl}/auth/${product}/api-token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: USER.email, api_token: USER.apiToken, site: 'acme' }),
+    });
+    expect(login.status, JSON.stringify(login.body)).to.equal(200);
+    return login.body.session_token as string;
   };
   const projects = (service: ServiceProcess, token: string) => call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } });
 
@@ -93,8 +103,25 @@ describe('several instances on one Redis (separate processes)', function () {
     expect(fake.tokenGrants.refreshToken - refreshesBefore).to.equal(1);
     // And the rotated refresh token was stored: the next expiry refreshes again, without reuse of the old one.
     fake.expireAccessTokens();
-    expect((await projects(b, token)).status).to.equal(200);
+    // no-cache: the listing the storm read would otherwise be answered without asking Atlassian.
+    const fresh = await call(`${b.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } });
+    expect(fresh.status).to.equal(200);
     expect(fake.tokenGrants.refreshToken - refreshesBefore).to.equal(2);
+  });
+
+  it('50 concurrent listings of one connection on both instances make one upstream listing', async () => {
+    const token = await apiTokenLogin(a, 'jira');
+    fake.clearRequests();
+    // Slow pages keep the first read in flight while every other request arrives, on both instances.
+    fake.injectFault({ match: { path: PROJECT_SEARCH }, delayMs: 300, times: 3 });
+
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => projects(i % 2 === 0 ? a : b, token)));
+
+    expect(answers.map((answer) => answer.status)).to.deep.equal(answers.map(() => 200));
+    for (const answer of answers) expect(answer.body).to.deep.equal(answers[0]!.body);
+    expect(answers[0]!.body.total).to.equal(120);
+    const pages = fake.requests.filter((request) => request.path.endsWith(PROJECT_SEARCH)).map((request) => request.query['startAt']);
+    expect(pages, 'one listing: 3 pages of 50, each once').to.have.members(['0', '50', '100']);
   });
 
   it('a restarted instance finds its sessions, and shuts down cleanly with exit code 0', async () => {
@@ -112,5 +139,20 @@ describe('several instances on one Redis (separate processes)', function () {
     const spaces = await call(`${a.baseUrl}/confluence/spaces`, { headers: { 'X-Session-Token': login.body.session_token } });
     expect(spaces.status, JSON.stringify(spaces.body)).to.equal(200);
     expect(spaces.body.total).to.equal(10);
+  });
+
+  it('cached listings survive a restart: the restarted instance answers without asking Atlassian', async () => {
+    const token = await apiTokenLogin(b, 'jira');
+    expect((await projects(b, token)).status).to.equal(200);
+    fake.clearRequests();
+
+    expect(await b.stop('SIGTERM')).to.equal(0);
+    b = await start();
+    const again = await projects(b, token);
+
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body.total).to.equal(120);
+    expect(fake.countRequests({ path: PROJECT_SEARCH })).to.equal(0);
+    expect(Number(again.headers.get('age'))).to.be.at.least(0);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { FakeAtlassian, type FakeQuotaOptions } from '../support/fake-atlassian.js';
+import { FakeAtlassian, type FakeQuotaOptions } from '../../fake-atlassian/index.js';
 import { CLIENTS, USER, call, expectError, withSession } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
@@ -27,7 +27,11 @@ interface World {
 }
 
 /** A fake Atlassian with a quota and small sites, and `count` service instances on one Redis, all on one clock. */
-async function world(quota: FakeQuotaOptions, prefix: string, count: number): Promise<World> {
+/**
+ * `count` instances on one Redis, sharing a clock with the fake. The listing cache is off unless `env` turns it on:
+ * most tests here count the calls that reach Atlassian, which a cached copy would answer instead.
+ */
+async function world(quota: FakeQuotaOptions, prefix: string, count: number, env: Record<string, string> = {}): Promise<World> {
   const clock = new FixedClock(START);
   const fake = new FakeAtlassian({ quota, now: () => clock.now() });
   await fake.start();
@@ -49,6 +53,8 @@ async function world(quota: FakeQuotaOptions, prefix: string, count: number): Pr
       JIRA_OAUTH_CLIENT_SECRET: CLIENTS.jira.secret,
       JIRA_OAUTH_REDIRECT_URI: `${baseUrl}/auth/jira/oauth/callback`,
       AUTH_RATE_LIMIT_PER_MINUTE: '0',
+      LISTING_CACHE_TTL_SECONDS: '0',
+      ...env,
     }), { clock }));
   }
   fake.addOAuthClient({
@@ -113,6 +119,33 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
     if (redis === undefined) return;
     await deleteKeys(redis, prefix);
     redis.disconnect();
+  });
+
+  it('with the listing cache on, a spent quota answers each session\'s last listing, marked X-Listing-Stale, on every instance and without a call', async () => {
+    w = await world({ global: 5 }, `${prefix}cached:`, 2, { LISTING_CACHE_TTL_SECONDS: '60' });
+    const [a, b] = w.instances as [RunningService, RunningService];
+    const first = await oauthSession(w, a, ACME);
+    const second = await oauthSession(w, a, ACME);
+    const third = await oauthSession(w, a, ACME);
+    w.fake.clearRequests();
+    const fresh = (service: RunningService, token: string) =>
+      call(`${service.baseUrl}/jira/projects`, withSession(token, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } }));
+
+    expect((await projects(a, first)).status).to.equal(200); // 4 points, cached in Redis
+    expect((await projects(a, second)).status).to.equal(200); // 8: over the quota of 5
+    w.clock.advance(1_000); // `no-cache` asks for a listing read after now: the copies above are older
+    const refused = await fresh(b, first);
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(200);
+    expect(refused.headers.get('x-listing-stale')).to.equal('rate_limited');
+    expect(refused.body.total).to.equal(3);
+    expect(w.fake.countRequests({ path: SEARCH }), 'the quota 429 was the third and last call').to.equal(3);
+
+    const blocked = await fresh(a, second);
+    expect(blocked.status).to.equal(200);
+    expect(blocked.headers.get('x-listing-stale')).to.equal('rate_limited');
+    const nothingCached = await projects(b, third);
+    expectError(nothingCached, 429, 'rate_limited');
+    expect(w.fake.countRequests({ path: SEARCH }), 'blocked instances answer without calling Atlassian').to.equal(3);
   });
 
   it('a global quota 429 seen by one instance stops the other without any call, until the top of the hour; API tokens go on', async () => {

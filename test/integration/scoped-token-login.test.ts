@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ACME, SCOPED_USER, call, connectWithToken, expectError, resetFake, startHarness, withSession, type Harness } from '../support/harness.js';
 
 /**
- * API-token login with scoped tokens (atlassian.md §5, §8): refused on the site, tried through the gateway with
+ * API-token login with scoped tokens (docs/atlassian.md §5, §8): refused on the site, tried through the gateway with
  * the cloudId from the site's public `/_edge/tenant_info`. The fake issues scoped tokens with chosen scopes and
  * enforces them per endpoint with the gateway's scope-mismatch 401.
  */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { call, connectWithToken, serviceEnv, startHarness, withSession, type Harness } from '../support/harness.js';
-import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { spawnService, type ServiceProcess } from '../support/spawn-service.js';
 
 const TIMEOUTS = { HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1000' };

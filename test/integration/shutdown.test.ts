@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, USER, call } from '../support/harness.js';
 import { spawnService, type Entry, type ServiceProcess } from '../support/spawn-service.js';
 

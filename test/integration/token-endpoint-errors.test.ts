@@ -11,10 +11,10 @@ import {
   withSession,
   type Harness,
 } from '../support/harness.js';
-import type { FakeFault } from '../support/fake-atlassian.js';
+import type { FakeFault } from '../../fake-atlassian/index.js';
 
 /**
- * How answers of Atlassian's token endpoint reach a client (atlassian.md §2: branch on `error`, not on status).
+ * How answers of Atlassian's token endpoint reach a client (docs/atlassian.md §2: branch on `error`, not on status).
  * Only `invalid_grant` / `unauthorized_client` mean the grant is dead; on a refresh, only they drop the connection.
  */
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { call, connectWithToken, expectError, resetFake, sessionWithToken, startHarness, withSession, type Harness } from '../support/harness.js';
 
 /**
- * A 429 from Atlassian without Retry-After (atlassian.md §9): wait 5 s, then twice the previous wait up to 30 s;
+ * A 429 from Atlassian without Retry-After (docs/atlassian.md §9): wait 5 s, then twice the previous wait up to 30 s;
  * retrying sooner only earns the same or a longer wait. The service treats it as if Atlassian had asked for that
  * wait: with UPSTREAM_MAX_RETRY_WAIT_MS below it, the client gets the 429 at once, told how long to wait.
  */

@@ -11,7 +11,7 @@ import {
   withSession,
   type Harness,
 } from '../support/harness.js';
-import type { FakeRequest } from '../support/fake-atlassian.js';
+import type { FakeRequest } from '../../fake-atlassian/index.js';
 import { SERVICE_NAME } from '../../src/version.js';
 
 /**
@@ -262,7 +262,8 @@ describe('upstream robustness', () => {
           expect(other.headers.get('etag')).to.equal(etag);
 
           grow(h);
-          const changed = await call(h.url(path), withSession(token, { headers: { 'If-None-Match': etag! } }));
+          // no-cache: within the listing cache's TTL the old listing (and its ETag) would still be answered.
+          const changed = await call(h.url(path), withSession(token, { headers: { 'If-None-Match': etag!, 'Cache-Control': 'no-cache' } }));
           expect(changed.status).to.equal(200);
           expect(changed.body.total).to.equal(first.body.total + 1);
           const newEtag = changed.headers.get('etag');
@@ -391,7 +392,8 @@ describe('upstream robustness', () => {
     let h: Harness;
     let token: string;
     before(async () => {
-      h = await startHarness({ UPSTREAM_CONCURRENCY: '4', UPSTREAM_RETRY_BASE_MS: '10' }, { latencyMs: 20 });
+      // Every listing here must reach the fake: caching (tested in listing-cache.test.ts) is off.
+      h = await startHarness({ UPSTREAM_CONCURRENCY: '4', UPSTREAM_RETRY_BASE_MS: '10', LISTING_CACHE_TTL_SECONDS: '0' }, { latencyMs: 20 });
       h.fake.addSite({ host: BIG, name: 'Big', projects: BIG_PROJECTS, spaces: 3 });
       h.fake.addUser({ email: BIG_USER.email, apiToken: BIG_USER.apiToken, sites: [BIG] });
       token = await tokenSession(h, 'jira', { email: BIG_USER.email, api_token: BIG_USER.apiToken, site: BIG });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
-import { FakeAtlassian, type FakeAtlassianOptions } from './fake-atlassian.js';
+import { FakeAtlassian, type FakeAtlassianOptions } from '../../fake-atlassian/index.js';
 import type { Overrides } from '../../src/composition-root.js';
 import { startService, type RunningService } from './start-service.js';
 

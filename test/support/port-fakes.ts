@@ -11,6 +11,9 @@ import type { Logger } from '../../src/application/ports/logger.js';
 import { ConnectionAccess } from '../../src/application/connection-access.js';
 import { TokenRefresher, type RefreshSettings } from '../../src/application/token-refresher.js';
 import { InMemoryLock } from '../../src/infrastructure/lock/in-memory-lock.js';
+import { CachedListings, type ListingCacheSettings } from '../../src/application/cached-listings.js';
+import type { ListingCache } from '../../src/application/ports/listing-cache.js';
+import { InMemoryListingCache } from '../../src/infrastructure/listing-cache/in-memory-listing-cache.js';
 
 /** 2025-01-01T00:00:00Z: a fixed, readable starting point. */
 export const START_OF_TEST = Date.UTC(2025, 0, 1);
@@ -119,4 +122,20 @@ export const TEST_DEADLINE_MS = 30_000;
 export function makeConnectionAccess(store: SessionStore, clock: Clock, oauth = stubOAuthGateway()) {
   const refresher = new TokenRefresher(store, oauth, new InMemoryLock(clock), new SequenceTokenGenerator(), clock, silentLogger(), FAST_REFRESH);
   return { access: new ConnectionAccess(store, refresher, clock, TEST_DEADLINE_MS), refresher, oauth };
+}
+
+/** The defaults of LISTING_CACHE_TTL_SECONDS and LISTING_STALE_SECONDS, with a short poll for cross-instance waits. */
+export const LISTING_SETTINGS: ListingCacheSettings = { ttlMs: 60_000, staleMs: 600_000, leaseTtlMs: 5_000, waitTimeoutMs: 2_000, pollIntervalMs: 5 };
+
+/** CachedListings over the given store and access, with the real in-memory cache and counted answers. */
+export function makeCachedListings(
+  store: SessionStore,
+  clock: Clock,
+  access: ConnectionAccess,
+  settings: Partial<ListingCacheSettings> = {},
+  cache: ListingCache = new InMemoryListingCache(clock, 64 * 1024 * 1024),
+) {
+  const answers: { product: string; outcome: string }[] = [];
+  const metrics = { listingCacheAnswer: (answer: { product: string; outcome: string }) => void answers.push(answer) };
+  return { listings: new CachedListings(store, access, cache, clock, metrics, { ...LISTING_SETTINGS, ...settings }), cache, answers };
 }

@@ -36,6 +36,12 @@ describe('loadConfig', () => {
       expect(config.oauth).to.deep.equal({});
       expect(config).to.not.have.property('frontendOrigins');
       expect(config).to.not.have.property('oauthReturnUrl');
+      expect(config.listingCache).to.deep.equal({ ttlSeconds: 60, staleSeconds: 600, maxBytes: 64 * 1024 * 1024 });
+    });
+
+    it('reads the listing cache settings; a TTL of 0 (caching off) is allowed', () => {
+      const config = loadConfig({ LISTING_CACHE_TTL_SECONDS: '0', LISTING_STALE_SECONDS: '30', LISTING_CACHE_MAX_BYTES: '1048576' });
+      expect(config.listingCache).to.deep.equal({ ttlSeconds: 0, staleSeconds: 30, maxBytes: 1_048_576 });
     });
 
     it('treats empty values as absent', () => {
@@ -237,6 +243,10 @@ describe('loadConfig', () => {
       ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
       ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '-5'],
       ['OAUTH_START_RATE_LIMIT_PER_MINUTE', '-1'],
+      ['LISTING_CACHE_TTL_SECONDS', '-1'],
+      ['LISTING_CACHE_TTL_SECONDS', 'a minute'],
+      ['LISTING_STALE_SECONDS', '-5'],
+      ['LISTING_CACHE_MAX_BYTES', '0'],
     ];
     for (const [variable, value] of bad) {
       it(`${variable}=${value}`, () => {

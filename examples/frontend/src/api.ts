@@ -1,5 +1,5 @@
 /**
- * A tiny typed client for the Atlassian connector's API (see the README of the service).
+ * A tiny typed client for the Atlassian connector's API (see the service's docs/frontend.md).
  *
  * - The session is named by the `X-Session-Token` header. The client keeps the latest token it was given in
  *   sessionStorage (one tab, gone when the tab closes) and sends it on every call. Always keep the token of the
@@ -136,12 +136,13 @@ export class ConnectorClient {
     return this.request<SessionInfo>('GET', '/auth/session');
   }
 
-  projects(): Promise<{ projects: Project[]; total: number }> {
-    return this.request('GET', '/jira/projects');
+  /** Every project, or with `q` the first `limit` whose key or name contains it (served from the service's cache). */
+  projects(q = '', limit = 200): Promise<{ projects: Project[]; total: number; next_cursor?: string }> {
+    return this.request('GET', `/jira/projects${searchQuery(q, limit)}`);
   }
 
-  spaces(): Promise<{ spaces: Space[]; total: number }> {
-    return this.request('GET', '/confluence/spaces');
+  spaces(q = '', limit = 200): Promise<{ spaces: Space[]; total: number; next_cursor?: string }> {
+    return this.request('GET', `/confluence/spaces${searchQuery(q, limit)}`);
   }
 
   async disconnect(product: Product): Promise<void> {
@@ -203,4 +204,10 @@ export class ConnectorClient {
       Array.isArray(error.fields) ? (error.fields as { field: string; message: string }[]) : undefined,
     );
   }
+}
+
+/** No parameters without a search, so an unfiltered listing is every item, as the service always answered it. */
+function searchQuery(q: string, limit: number): string {
+  const text = q.trim();
+  return text === '' ? '' : `?${new URLSearchParams({ q: text, limit: String(limit) }).toString()}`;
 }

@@ -203,8 +203,9 @@ interface Row {
   readonly url: string;
 }
 
-function renderListing(product: Product, rows: readonly Row[], total: number, noun: string): void {
-  el(`${product}-count`).textContent = `${total} ${noun}${total === 1 ? '' : 's'}`;
+function renderListing(product: Product, rows: readonly Row[], total: number, noun: string, filtered: boolean): void {
+  const counted = `${total} ${filtered ? 'matching ' : ''}${noun}${total === 1 ? '' : 's'}`;
+  el(`${product}-count`).textContent = rows.length < total ? `${counted}, the first ${rows.length} shown` : counted;
   el(`${product}-rows`).replaceChildren(
     ...rows.map((row) => {
       const tr = make('tr');
@@ -224,19 +225,23 @@ function renderListing(product: Product, rows: readonly Row[], total: number, no
 
 function clearListing(product: Product): void {
   el(`${product}-listing`).hidden = true;
+  // The filter is hidden with the listing: a search nobody can see must not narrow the next one.
+  el<HTMLInputElement>(`${product}-filter`).value = '';
   el(`${product}-rows`).replaceChildren();
   el(`${product}-count`).textContent = '';
 }
 
 async function list(product: Product): Promise<void> {
   clearNotice(product);
+  const q = el<HTMLInputElement>(`${product}-filter`).value;
+  const filtered = q.trim() !== '';
   try {
     if (product === 'jira') {
-      const { projects, total } = await api.projects();
-      renderListing(product, projects, total, 'project');
+      const { projects, total } = await api.projects(q);
+      renderListing(product, projects, total, 'project', filtered);
     } else {
-      const { spaces, total } = await api.spaces();
-      renderListing(product, spaces, total, 'space');
+      const { spaces, total } = await api.spaces(q);
+      renderListing(product, spaces, total, 'space', filtered);
     }
   } catch (error) {
     clearListing(product);
@@ -290,6 +295,13 @@ function start(): void {
     });
     const listButton = el<HTMLButtonElement>(`${product}-list`);
     listButton.addEventListener('click', () => void busy(listButton, 'Loading…', () => list(product)));
+    // Filtering is answered from the service's cached listing: no Atlassian call per keystroke, only a short pause.
+    const filter = el<HTMLInputElement>(`${product}-filter`);
+    let typing: ReturnType<typeof setTimeout> | undefined;
+    filter.addEventListener('input', () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => void list(product), 250);
+    });
     const disconnectButton = el<HTMLButtonElement>(`${product}-disconnect`);
     disconnectButton.addEventListener('click', () => void busy(disconnectButton, 'Disconnecting…', () => disconnect(product)));
   }

@@ -1,5 +1,5 @@
 /**
- * What the page says for every error the connector can answer (`error.code`, see the README's error table),
+ * What the page says for every error the connector can answer (`error.code`, see the error table in the service's docs/frontend.md),
  * plus the two that only a browser sees: the service cannot be reached, or it answered something that is not
  * the API's JSON. The server's own `message` is safe to show too, but it is written for developers; these are
  * written for the person at the page and say what to do next.
@@ -7,10 +7,11 @@
  * This module has no DOM dependency, so it can be reused (and tested) anywhere.
  */
 
-/** Error codes of the connector's API, as listed in its README. */
+/** Error codes of the connector's API, as listed in its docs/frontend.md. */
 export const API_ERROR_CODES = [
   'validation_error',
   'invalid_request',
+  'invalid_cursor',
   'invalid_site',
   'invalid_state',
   'invalid_completion',
@@ -35,6 +36,8 @@ export const API_ERROR_CODES = [
   'oauth_not_configured',
   'upstream_unavailable',
   'store_unavailable',
+  'not_ready',
+  'overloaded',
   'upstream_timeout',
 ] as const;
 
@@ -74,6 +77,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
       ? `Please check the form: ${c.fields.map((f) => `${FIELD_LABELS[f.field] ?? f.field} — ${f.message}`).join('; ')}.`
       : 'Please check the form: a field is missing or invalid.',
   invalid_request: () => 'The answer from Atlassian was incomplete, so nothing was connected. Please start the connection again.',
+  invalid_cursor: () => 'The list changed while you were paging through it. Please search again.',
   invalid_site: () => 'That is not an Atlassian Cloud site. Enter a site such as "acme" or "acme.atlassian.net".',
   invalid_state: () => 'This sign-in has expired or was already used. Please start the connection again.',
   invalid_completion: (c) => `This sign-in has expired or was already used, so ${product(c)} was not connected. Please start the connection again.`,
@@ -105,6 +109,8 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, (c: ErrorContext) => str
   oauth_not_configured: (c) => `Signing in with Atlassian is not set up for ${product(c)} on this server. Use an API token instead.`,
   upstream_unavailable: (c) => `Atlassian could not renew the access right now. Please try again ${later(c, 'shortly')}.`,
   store_unavailable: () => 'The connector cannot reach its session storage right now. Please try again shortly.',
+  not_ready: () => 'The connector is starting or shutting down. Please try again in a moment.',
+  overloaded: (c) => `The connector is busy with other requests right now. Please try again ${later(c, 'in a second')}.`,
   upstream_timeout: () => 'Atlassian took too long to answer. Please try again.',
   network_error: (c) => `The connector${c.serviceUrl !== undefined ? ` at ${c.serviceUrl}` : ''} cannot be reached. Is it running?`,
   unexpected_response: (c) => `The connector gave an unexpected answer${c.status !== undefined ? ` (HTTP ${c.status})` : ''}. Please try again later.`,

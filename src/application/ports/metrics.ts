@@ -15,6 +15,8 @@ export interface Metrics {
   atlassianPointsSpent(product: string, points: number): void;
   /** The last remaining points Atlassian reported for a quota (sent only near its limit). */
   atlassianQuotaRemaining(scope: 'global' | 'tenant', points: number): void;
+  /** A listing answered from the cache (`hit`), read for the request (`miss`) or answered past its TTL (`stale`). */
+  listingCacheAnswer(answer: { product: string; outcome: 'hit' | 'miss' | 'stale' }): void;
   /** The Prometheus text exposition of everything counted. */
   render(): Promise<{ contentType: string; body: string }>;
 }

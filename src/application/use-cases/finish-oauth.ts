@@ -39,9 +39,7 @@ export class FinishOAuth {
         'This sign-in was started in another browser or session, so it was not connected here. Start the sign-in again from this page.',
       );
     }
-    // The session ended (logout, expiry) after the callback. The read catches the common case; putConnection
-    // answers false for a session deleted between the two, rather than bringing it back.
-    if ((await this.store.get(finished.sessionId)) === undefined) throw invalidSession();
+    // false: the session ended (logout, expiry) after the callback, and the store refuses to bring it back.
     if (!(await this.store.putConnection(finished.sessionId, finished.connection))) throw invalidSession();
     return { sessionToken: token, product: finished.connection.product, site: finished.site, sites: finished.sites };
   }

@@ -1,8 +1,11 @@
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import type { ListProjects } from '../../application/use-cases/list-projects.js';
 import type { ListSpaces } from '../../application/use-cases/list-spaces.js';
 import { sendWithEtag } from '../etag.js';
+import { ListingQuery } from '../schemas.js';
 import { sessionTokenOf } from '../session-header.js';
+import { validate } from '../validate.js';
 
 export interface ListingRouteDeps {
   readonly listProjects: ListProjects;
@@ -12,11 +15,30 @@ export interface ListingRouteDeps {
 export function listingRoutes(router: Router, deps: ListingRouteDeps): void {
 
   router.get('/jira/projects', async (ctx) => {
-    sendWithEtag(ctx, await deps.listProjects.execute({ sessionToken: sessionTokenOf(ctx) }));
+    const { projects, total, nextCursor, ...freshness } = await deps.listProjects.execute(listingInput(ctx));
+    sendListing(ctx, { projects, total, ...(nextCursor === undefined ? {} : { next_cursor: nextCursor }) }, freshness);
   });
 
   router.get('/confluence/spaces', async (ctx) => {
-    sendWithEtag(ctx, await deps.listSpaces.execute({ sessionToken: sessionTokenOf(ctx) }));
+    const { spaces, total, nextCursor, ...freshness } = await deps.listSpaces.execute(listingInput(ctx));
+    sendListing(ctx, { spaces, total, ...(nextCursor === undefined ? {} : { next_cursor: nextCursor }) }, freshness);
   });
 
+}
+
+function listingInput(ctx: Context) {
+  const query = validate(ListingQuery, ctx.query, 'query');
+  const paged = query.q !== undefined || query.limit !== undefined || query.cursor !== undefined;
+  return {
+    sessionToken: sessionTokenOf(ctx),
+    fresh: /(^|,)\s*no-cache\s*(,|$)/i.test(ctx.get('Cache-Control')),
+    ...(paged ? { page: query } : {}),
+  };
+}
+
+/** `Age` as HTTP caches use it; browsers still get `no-store` (security-middleware), as for every answer. */
+function sendListing(ctx: Context, body: object, freshness: { ageSeconds: number; staleBecause?: string }): void {
+  ctx.set('Age', String(freshness.ageSeconds));
+  if (freshness.staleBecause !== undefined) ctx.set('X-Listing-Stale', freshness.staleBecause);
+  sendWithEtag(ctx, body);
 }

@@ -131,7 +131,7 @@ const DEAD_GRANT = new Set(['invalid_grant', 'unauthorized_client']);
 const CLIENT_REJECTED = new Set(['access_denied', 'invalid_client']);
 
 /**
- * Reads the token endpoint's `error` before its status, as atlassian.md §2 asks: Atlassian has changed the
+ * Reads the token endpoint's `error` before its status, as docs/atlassian.md §2 asks: Atlassian has changed the
  * pairings before. `invalid_grant` makes the refresher drop the connection, so only the `error`s of a dead grant
  * become one; an unknown `error`, or a 400/403 without any, is an upstream fault that keeps the credentials.
  * The status decides only when there is no `error` to read.

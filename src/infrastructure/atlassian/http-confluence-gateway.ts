@@ -25,7 +25,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     const root = this.urls.productRoot('confluence', credentials);
     return verifyIdentity(this.http, {
       identityUrl: `${root}/wiki/rest/api/user/current`,
-      // Nango's Confluence connector verifies with this listing too (atlassian.md §7).
+      // Nango's Confluence connector verifies with this listing too (docs/atlassian.md §7).
       listing: credentials.gatewayCloudId === undefined
         ? undefined
         : { url: `${root}${SPACES_PATH}?limit=1`, scope: 'read:space:confluence', purpose: 'listing Confluence spaces' },

@@ -83,7 +83,7 @@ function readPage(body: unknown, siteUrl: string): OffsetPage<Project | undefine
 }
 
 /**
- * Atlassian marks every field optional (atlassian.md §6). A project without an id or a key cannot be addressed
+ * Atlassian marks every field optional (docs/atlassian.md §6). A project without an id or a key cannot be addressed
  * and is skipped (undefined) rather than failing the listing; a missing name falls back to the key.
  */
 function toProject(value: unknown, siteUrl: string): Project | undefined {

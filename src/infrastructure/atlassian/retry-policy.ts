@@ -12,7 +12,7 @@ export interface RetrySettings {
   readonly rateLimitBaseMs: number;
 }
 
-/** Atlassian's first wait after a 429 without Retry-After (atlassian.md §9). */
+/** Atlassian's first wait after a 429 without Retry-After (docs/atlassian.md §9). */
 export const RATE_LIMIT_BASE_MS = 5_000;
 /** …and its longest. */
 const RATE_LIMIT_MAX_WAIT_MS = 30_000;

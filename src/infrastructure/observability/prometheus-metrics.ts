@@ -15,6 +15,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly quotaRefusals: Counter<'product'>;
   private readonly pointsSpent: Counter<'product'>;
   private readonly quotaRemaining: Gauge<'scope'>;
+  private readonly listingAnswers: Counter<'product' | 'outcome'>;
 
   /** `liveSessions` is given when the store can count its sessions cheaply. */
   constructor(liveSessions?: () => number) {
@@ -75,6 +76,12 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['scope'],
       registers: [this.registry],
     });
+    this.listingAnswers = new Counter({
+      name: 'connector_listing_cache_answers_total',
+      help: 'Listings answered, by product and outcome: hit (cached, within the TTL), miss (read from Atlassian) or stale.',
+      labelNames: ['product', 'outcome'],
+      registers: [this.registry],
+    });
     if (liveSessions !== undefined) {
       new Gauge({
         name: 'connector_live_sessions',
@@ -120,6 +127,10 @@ export class PrometheusMetrics implements Metrics {
     this.quotaRemaining.set({ scope }, points);
   }
 
+  listingCacheAnswer(answer: { product: string; outcome: 'hit' | 'miss' | 'stale' }): void {
+    this.listingAnswers.inc({ product: answer.product, outcome: answer.outcome });
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -135,6 +146,7 @@ export class NoMetrics implements Metrics {
   quotaRefusedCall(): void {}
   atlassianPointsSpent(): void {}
   atlassianQuotaRemaining(): void {}
+  listingCacheAnswer(): void {}
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: 'text/plain', body: '' };
   }

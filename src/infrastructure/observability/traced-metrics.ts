@@ -41,6 +41,11 @@ export class TracedMetrics implements Metrics {
     this.inner.atlassianQuotaRemaining(scope, points);
   }
 
+  listingCacheAnswer(answer: Parameters<Metrics['listingCacheAnswer']>[0]): void {
+    this.inner.listingCacheAnswer(answer);
+    this.tracing.event('listing_cache', { outcome: answer.outcome });
+  }
+
   tokenRefresh(outcome: Parameters<Metrics['tokenRefresh']>[0]): void {
     this.inner.tokenRefresh(outcome);
     this.tracing.event('token_refresh', { outcome });

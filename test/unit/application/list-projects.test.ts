@@ -5,7 +5,7 @@ import type { Project } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubJiraGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubJiraGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
 import { deadlineAfter } from '../../../src/domain/deadline.js';
@@ -22,7 +22,8 @@ function makeSut() {
   const tokens = new SequenceTokenGenerator();
   const jira = stubJiraGateway();
   jira.listProjects.resolves(PROJECTS);
-  const sut = new ListProjects(makeConnectionAccess(store, clock).access, jira);
+  const { listings, cache, answers } = makeCachedListings(store, clock, makeConnectionAccess(store, clock).access);
+  const sut = new ListProjects(listings, jira);
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: (OAuthConnection | ApiTokenConnection)[]): Promise<string> {
@@ -32,7 +33,7 @@ function makeSut() {
     return token;
   }
 
-  return { sut, store, clock, tokens, jira, session };
+  return { sut, store, clock, tokens, jira, session, cache, answers };
 }
 
 describe('ListProjects', () => {
@@ -123,7 +124,7 @@ describe('ListProjects', () => {
     const { sut, session } = makeSut();
     const token = await session(oauthConnection('jira'));
 
-    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ projects: PROJECTS, total: 2 });
+    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ projects: PROJECTS, total: 2, ageSeconds: 0 });
   });
 
   it('answers an empty list with a count of zero', async () => {
@@ -131,7 +132,7 @@ describe('ListProjects', () => {
     jira.listProjects.resolves([]);
     const token = await session(oauthConnection('jira'));
 
-    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ projects: [], total: 0 });
+    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ projects: [], total: 0, ageSeconds: 0 });
   });
 
   it('lets upstream_unauthorized through', async () => {

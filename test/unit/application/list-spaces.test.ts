@@ -5,7 +5,7 @@ import type { Space } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubConfluenceGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubConfluenceGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
 import { deadlineAfter } from '../../../src/domain/deadline.js';
@@ -23,7 +23,8 @@ function makeSut() {
   const tokens = new SequenceTokenGenerator();
   const confluence = stubConfluenceGateway();
   confluence.listSpaces.resolves(SPACES);
-  const sut = new ListSpaces(makeConnectionAccess(store, clock).access, confluence);
+  const { listings, cache, answers } = makeCachedListings(store, clock, makeConnectionAccess(store, clock).access);
+  const sut = new ListSpaces(listings, confluence);
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: (OAuthConnection | ApiTokenConnection)[]): Promise<string> {
@@ -33,7 +34,7 @@ function makeSut() {
     return token;
   }
 
-  return { sut, store, clock, tokens, confluence, session };
+  return { sut, store, clock, tokens, confluence, session, cache, answers };
 }
 
 describe('ListSpaces', () => {
@@ -111,7 +112,7 @@ describe('ListSpaces', () => {
     const { sut, session } = makeSut();
     const token = await session(oauthConnection('confluence'));
 
-    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ spaces: SPACES, total: 3 });
+    expect(await sut.execute({ sessionToken: token })).to.deep.equal({ spaces: SPACES, total: 3, ageSeconds: 0 });
   });
 
   it('lets upstream_unauthorized through', async () => {

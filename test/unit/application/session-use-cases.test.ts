@@ -5,6 +5,7 @@ import { GetSession } from '../../../src/application/use-cases/get-session.js';
 import type { ApiTokenConnection, Connection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
+import { InMemoryListingCache } from '../../../src/infrastructure/listing-cache/in-memory-listing-cache.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, START_OF_TEST } from '../../support/port-fakes.js';
 
 const SESSION_TTL_SECONDS = 3600;
@@ -36,6 +37,7 @@ function makeSut() {
   const clock = new FixedClock();
   const store = new InMemorySessionStore(clock, SESSION_TTL_SECONDS);
   const tokens = new SequenceTokenGenerator();
+  const listings = new InMemoryListingCache(clock, 1024 * 1024);
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: Connection[]): Promise<string> {
@@ -47,8 +49,9 @@ function makeSut() {
 
   return {
     getSession: new GetSession(store),
-    endSession: new EndSession(store),
-    disconnectProduct: new DisconnectProduct(store),
+    endSession: new EndSession(store, listings),
+    disconnectProduct: new DisconnectProduct(store, listings),
+    listings,
     store,
     clock,
     session,

@@ -27,10 +27,10 @@ interface Row {
 
 /**
  * invalid_grant is what makes the refresher drop a connection (reauth_required); upstream_error and rate_limited
- * keep it. atlassian.md §2: branch on `error`, not on status.
+ * keep it. docs/atlassian.md §2: branch on `error`, not on status.
  */
 const ROWS: readonly Row[] = [
-  // The pairings of atlassian.md §2.
+  // The pairings of docs/atlassian.md §2.
   { what: '403 invalid_grant "Unknown or invalid refresh token."', answer: tokenError(403, 'invalid_grant', 'Unknown or invalid refresh token.'), code: 'invalid_grant' },
   { what: '403 unauthorized_client "refresh_token is invalid"', answer: tokenError(403, 'unauthorized_client', 'refresh_token is invalid'), code: 'invalid_grant' },
   { what: '401 access_denied "Unauthorized" (wrong client secret)', answer: tokenError(401, 'access_denied', 'Unauthorized'), code: 'upstream_error', clientCredentials: true },

@@ -118,7 +118,7 @@ describe('HttpJiraGateway', () => {
     });
   });
 
-  describe('listProjects: every field is optional (atlassian.md §6)', () => {
+  describe('listProjects: every field is optional (docs/atlassian.md §6)', () => {
     it('skips items without an id or a key, uses the key when the name is missing, and keeps the listing', async () => {
       const { sut } = makeSut(byPath({
         '/project/search': page([

@@ -1,5 +1,5 @@
 /**
- * Confluence REST: v2 /wiki/api/v2/spaces and v1 /wiki/rest/api/user/current (atlassian.md §7).
+ * Confluence REST: v2 /wiki/api/v2/spaces and v1 /wiki/rest/api/user/current (docs/atlassian.md §7).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 

@@ -1,9 +1,9 @@
 /**
- * The fake's points quotas (atlassian.md §9): ledgers per OAuth app and per tenant, 2026 headers, and a reset at
+ * The fake's points quotas (docs/atlassian.md §9): ledgers per OAuth app and per tenant, 2026 headers, and a reset at
  * the top of the hour of a clock the test controls.
  */
 import { expect } from 'chai';
-import { FakeAtlassian, type FakeQuotaOptions } from '../support/fake-atlassian.js';
+import { FakeAtlassian, type FakeQuotaOptions } from '../index.js';
 
 const CLIENT_ID = 'quota-app';
 const OTHER_CLIENT = 'other-app';

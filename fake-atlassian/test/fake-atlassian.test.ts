@@ -6,7 +6,7 @@ import { Agent, request as httpRequest } from 'node:http';
 
 import { expect } from 'chai';
 
-import { BASIC_AUTH_FAILED_TEXT, FakeAtlassian } from '../support/fake-atlassian.js';
+import { BASIC_AUTH_FAILED_TEXT, FakeAtlassian } from '../index.js';
 
 const CLIENT_ID = 'client-1';
 const CLIENT_SECRET = 'secret-1';

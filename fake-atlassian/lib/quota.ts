@@ -1,5 +1,5 @@
 /**
- * Atlassian's 2026 points quotas (atlassian.md §9) for the fake: every OAuth (Bearer) call through the gateway
+ * Atlassian's 2026 points quotas (docs/atlassian.md §9) for the fake: every OAuth (Bearer) call through the gateway
  * costs 1 point plus 1 per object listed, charged to the OAuth app (`global`, Tier 1: one pool shared by all
  * tenants) and to the app on that tenant (`tenant`, Tier 2). A spent quota refuses every call in its scope until
  * the top of the next UTC hour of the fake's clock, with a 429 carrying the reason and reset headers. API-token
@@ -83,7 +83,7 @@ export class PointsLedger {
     return headers;
   }
 
-  /** The 429 of a spent quota. After exhaustion the policy header may be missing (atlassian.md §9): it is left out. */
+  /** The 429 of a spent quota. After exhaustion the policy header may be missing (docs/atlassian.md §9): it is left out. */
   refusalHeaders(caller: QuotaCaller, scope: QuotaScopeName): Record<string, string> {
     const reset = this.secondsToReset();
     return {

@@ -1,7 +1,7 @@
 /**
  * Jira and Confluence REST endpoints, reached either through the gateway
  * (`/ex/{product}/{cloudId}/...`, Bearer or scoped-token Basic) or on the site host (`/site/{host}/...`, Basic).
- * atlassian.md §4–§8, §10.
+ * docs/atlassian.md §4–§8, §10.
  */
 import { handleConfluence } from './confluence.js';
 import { handleJira } from './jira.js';
@@ -44,7 +44,7 @@ export function handleGateway(state: FakeState, ctx: Ctx, product: FakeProduct, 
   const allowed = grantHosts !== null ? grantHosts.has(site.host) : user.sites.includes(site.host);
   if (!allowed) return sendJson(ctx.res, 401, GATEWAY_UNAUTHORIZED);
   if (!site.products.includes(product)) return productNotFound(ctx, product);
-  // Only OAuth calls spend points: API-token traffic is outside the quotas (atlassian.md §9).
+  // Only OAuth calls spend points: API-token traffic is outside the quotas (docs/atlassian.md §9).
   if (clientId !== undefined && !chargePoints(state, ctx, { clientId, cloudId: site.cloudId, product })) return;
   const caller: Caller = { kind: 'user', user, scopes };
   if (product === 'jira') {

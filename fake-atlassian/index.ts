@@ -13,8 +13,8 @@
  * Absolute URLs inside bodies (`self`, `nextPage`, `_links.base`, accessible-resources `url`) carry the REAL
  * site URL (`https://<host>`), as Atlassian would; the client must map them (or better, build its own requests).
  */
-export { FakeAtlassian } from './fake-atlassian/server.js';
-export { BASIC_AUTH_FAILED_TEXT } from './fake-atlassian/rest-common.js';
+export { FakeAtlassian } from './lib/server.js';
+export { BASIC_AUTH_FAILED_TEXT } from './lib/rest-common.js';
 export type {
   AddOAuthClientInput,
   AddSiteInput,
@@ -32,4 +32,4 @@ export type {
   FakeSpace,
   FakeUser,
   RefreshTokenStatus,
-} from './fake-atlassian/types.js';
+} from './lib/types.js';

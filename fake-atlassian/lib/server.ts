@@ -1,6 +1,6 @@
 /**
  * The fake Atlassian Cloud HTTP server: auth.atlassian.com + api.atlassian.com + `<site>.atlassian.net`
- * served from one loopback port. See test/support/fake-atlassian.ts for the URL layout.
+ * served from one loopback port. See fake-atlassian/index.ts for the URL layout.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,6 +22,7 @@ import type {
   FakeUser,
   RefreshTokenStatus,
 } from './types.js';
+import { ADMIN_PREFIX, handleAdmin } from './admin.js';
 import {
   authKindOf,
   headerRecord,
@@ -222,6 +223,10 @@ export class FakeAtlassian {
     });
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname.startsWith(ADMIN_PREFIX)) {
+        await handleAdmin(this, req, res, url).catch((error: unknown) => sendJson(res, 400, { message: String(error) }));
+        return;
+      }
       const auth = parseAuthorization(req.headers.authorization);
       entry.path = url.pathname;
       entry.query = queryRecord(url.searchParams);

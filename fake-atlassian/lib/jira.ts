@@ -1,5 +1,5 @@
 /**
- * Jira REST: /rest/api/3/project/search and /rest/api/3/myself (atlassian.md §6).
+ * Jira REST: /rest/api/3/project/search and /rest/api/3/myself (docs/atlassian.md §6).
  */
 import { REQUIRE } from './scopes.js';
 import type { FakeState } from './state.js';

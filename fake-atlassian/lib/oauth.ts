@@ -1,6 +1,6 @@
 /**
  * auth.atlassian.com (/authorize, /oauth/token) and api.atlassian.com identity endpoints
- * (/oauth/token/accessible-resources, /me) — atlassian.md §1–§4.
+ * (/oauth/token/accessible-resources, /me) — docs/atlassian.md §1–§4.
  */
 import { createHash, randomUUID } from 'node:crypto';
 
@@ -267,7 +267,7 @@ export function handleToken(state: FakeState, ctx: Ctx): void {
     }, TOKEN_HEADERS);
   }
 
-  // refresh_token grant (rotating, atlassian.md §3)
+  // refresh_token grant (rotating, docs/atlassian.md §3)
   const presented = body.get('refresh_token');
   if (!presented) return tokenError(ctx, 400, 'invalid_request', 'Missing refresh_token');
   const rec = state.refreshTokens.get(presented);

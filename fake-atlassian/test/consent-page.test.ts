@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 
-import { FakeAtlassian } from '../support/fake-atlassian.js';
+import { FakeAtlassian } from '../index.js';
 
 const REDIRECT = 'http://127.0.0.1:9999/oauth/callback';
 const JIRA_SCOPES = 'read:jira-work read:jira-user offline_access';

@@ -52,7 +52,7 @@ export interface FakeUser {
   readonly scopedApiToken: boolean;
   /**
    * The scopes the scoped token was created with, enforced per endpoint on the gateway (a missing one answers the
-   * gateway's scope-mismatch 401, atlassian.md §5). null → not restricted.
+   * gateway's scope-mismatch 401, docs/atlassian.md §5). null → not restricted.
    */
   readonly apiTokenScopes: ReadonlySet<string> | null;
 }
@@ -133,7 +133,7 @@ export interface FakeAtlassianOptions {
 }
 
 /**
- * Hourly points quotas (atlassian.md §9). An OAuth call through the gateway costs 1 + the objects it lists; API-token
+ * Hourly points quotas (docs/atlassian.md §9). An OAuth call through the gateway costs 1 + the objects it lists; API-token
  * calls cost nothing. Tests use small numbers; Tier 1 is `global: 65_000`.
  */
 export interface FakeQuotaOptions {

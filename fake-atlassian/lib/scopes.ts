@@ -1,5 +1,5 @@
 /**
- * Scope rules of the fake (see atlassian.md §5).
+ * Scope rules of the fake (see docs/atlassian.md §5).
  */
 import type { FakeProduct } from './types.js';
 
@@ -38,7 +38,7 @@ export const REQUIRE = {
     ['read:jira-user'],
     ['read:application-role:jira', 'read:group:jira', 'read:user:jira', 'read:avatar:jira'],
   ],
-  // v2 has no classic scope; classic-only apps get scope errors on v2 (atlassian.md §5).
+  // v2 has no classic scope; classic-only apps get scope errors on v2 (docs/atlassian.md §5).
   confluenceSpacesV2: [['read:space:confluence']],
   // v1; the granular equivalent is unverified, so the plausible one is accepted as well.
   confluenceUserCurrent: [['read:confluence-user'], ['read:user:confluence']],
