@@ -29,12 +29,17 @@ export class ConnectionAccess {
     private readonly deadlineMs: number,
   ) {}
 
+  /** A deadline for a client request that starts now; `run` makes its own unless its caller made one first. */
+  newDeadline(): Deadline {
+    return deadlineAfter(this.clock.now(), this.deadlineMs);
+  }
+
   async run<T>(
     sessionToken: string | undefined,
     product: Product,
     call: (credentials: AtlassianCredentials, connection: Connection, deadline: Deadline) => Promise<T>,
+    deadline: Deadline = this.newDeadline(),
   ): Promise<T> {
-    const deadline = deadlineAfter(this.clock.now(), this.deadlineMs);
     const session = await loadSession(this.store, sessionToken);
     // Tokens refreshed here that the store has not taken yet replace the stored ones (their refresh token is the
     // only valid one).
@@ -43,7 +48,7 @@ export class ConnectionAccess {
       connection = await this.refresher.refresh(session.id, connection, this.before(deadline));
     }
     try {
-      return await call(credentialsOf(connection), connection, deadline);
+      return await call(credentialsOf(connection), connection, this.before(deadline));
     } catch (error) {
       // A 401 on an OAuth token may mean it was revoked early or our clock is off: refresh once and retry.
       // A scope mismatch cannot be fixed by a new token, and a second 401 is final.
