@@ -26,6 +26,7 @@ import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
 import type Koa from 'koa';
 import { createApp, type AppDependencies } from './http/app.js';
+import type { MetricsEndpoint } from './http/metrics-endpoint.js';
 import { Readiness } from './http/readiness.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
 import { AtlassianUrls } from './infrastructure/atlassian/atlassian-urls.js';
@@ -86,6 +87,7 @@ export const TOKENS = {
   sessionStore: token<SessionStore>('SessionStore'),
   lock: token<Lock>('Lock'),
   listingCache: token<ListingCache>('ListingCache'),
+  prometheusMetrics: token<PrometheusMetrics | null>('PrometheusMetrics'),
   metrics: token<Metrics>('Metrics'),
   authLimiter: token<AttemptLimiter>('AttemptLimiter'),
   oauthStartLimiter: token<AttemptLimiter>('OAuthStartLimiter'),
@@ -201,12 +203,15 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     register(c, TOKENS.lock, (get) => new InMemoryLock(get(TOKENS.clock)));
     register(c, TOKENS.listingCache, (get) => new InMemoryListingCache(get(TOKENS.clock), config.listingCache.maxBytes));
   }
+  // The counters and their exposition (GET /metrics): the application sees only the counting Metrics port.
+  register(c, TOKENS.prometheusMetrics, (get) => {
+    if (!config.metricsEnabled) return null;
+    const sessions = get(TOKENS.sessionStore);
+    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined);
+  });
   register(c, TOKENS.metrics, (get) => {
     const tracing = get(TOKENS.tracing);
-    const sessions = get(TOKENS.sessionStore);
-    const metrics = config.metricsEnabled
-      ? new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined)
-      : new NoMetrics();
+    const metrics = get(TOKENS.prometheusMetrics) ?? new NoMetrics();
     return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
   });
   const attemptLimiter = (perMinute: number, name: string) => (get: Resolver): AttemptLimiter => {
@@ -342,12 +347,17 @@ export function appDependencies(c: DependencyContainer): AppDependencies {
     endSession: resolve(c, TOKENS.endSession),
     disconnectProduct: resolve(c, TOKENS.disconnectProduct),
     metrics: resolve(c, TOKENS.metrics),
+    metricsEndpoint: metricsEndpointOf(resolve(c, TOKENS.prometheusMetrics)),
     authLimiter: resolve(c, TOKENS.authLimiter),
     oauthStartLimiter: resolve(c, TOKENS.oauthStartLimiter),
     logger: resolve(c, TOKENS.logger),
     readiness: resolve(c, TOKENS.readiness),
     tracing: resolve(c, TOKENS.tracing) ?? undefined,
   };
+}
+
+function metricsEndpointOf(prometheus: PrometheusMetrics | null): MetricsEndpoint | undefined {
+  return prometheus === null ? undefined : () => prometheus.render();
 }
 
 /** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */

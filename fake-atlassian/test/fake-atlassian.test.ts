@@ -95,7 +95,9 @@ async function getJson(url: string, auth?: string): Promise<{ status: number; bo
 type J = Record<string, unknown> & { values?: J[]; results?: J[]; _links?: Record<string, string> };
 
 describe('FakeAtlassian', () => {
-  const fake = new FakeAtlassian({ refreshReuseLeewayMs: 50 });
+  // The fake's clock runs with real time plus `skew`: a test moves it past the reuse leeway instead of sleeping.
+  let skew = 0;
+  const fake = new FakeAtlassian({ refreshReuseLeewayMs: 50, now: () => Date.now() + skew });
   let acmeCloudId = '';
   let otherCloudId = '';
 
@@ -244,7 +246,7 @@ describe('FakeAtlassian', () => {
       const replay = await refresh(fake, r0); // within the 50 ms leeway
       expect(replay.status).to.equal(200);
       const r2 = replay.body.refresh_token ?? '';
-      await new Promise((r) => setTimeout(r, 70));
+      skew += 70;
       const late = await refresh(fake, r0);
       expect(late).to.deep.equal({ status: 403, body: { error: 'unauthorized_client', error_description: 'refresh_token is invalid' } });
       for (const t of [r1, r2]) {
@@ -544,7 +546,7 @@ describe('FakeAtlassian', () => {
       fake.injectFault({ match: { path: 'tenant_info' }, times: 5, delayMs: 60 });
       const url = `${fake.siteUrlTemplate.replace('{site}', 'acme.atlassian.net')}/_edge/tenant_info`;
       const pending = Promise.all([1, 2, 3, 4, 5].map(() => fetch(url).then((r) => r.status)));
-      await new Promise((r) => setTimeout(r, 30));
+      while (fake.inFlight < 5) await new Promise((r) => setImmediate(r)); // all five arrived (held by the delay)
       expect(fake.inFlight).to.equal(5);
       expect(await pending).to.deep.equal([200, 200, 200, 200, 200]); // delay-only faults fall through
       expect(fake.maxInFlight).to.equal(5);

@@ -52,8 +52,9 @@ export class RetryableError extends AppError {
     code: 'rate_limited' | 'upstream_unavailable' | 'overloaded',
     message: string,
     readonly retryAfterSeconds: number,
+    details?: Readonly<Record<string, unknown>>,
   ) {
-    super(code, message);
+    super(code, message, details);
   }
 }
 

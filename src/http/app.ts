@@ -19,6 +19,7 @@ import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
 import { countShed, inFlightPerSession } from './load-shedding.js';
 import { observabilityMiddleware } from './observability-middleware.js';
+import type { MetricsEndpoint } from './metrics-endpoint.js';
 import type { Readiness } from './readiness.js';
 import { tracingMiddleware, type RequestTracing } from './request-tracing.js';
 import { securityHeaders } from './security-middleware.js';
@@ -41,6 +42,8 @@ export interface AppDependencies {
   readonly disconnectProduct: DisconnectProduct;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Renders GET /metrics; absent when metrics are off. */
+  readonly metricsEndpoint?: MetricsEndpoint;
   /** Failed API-token logins per client. */
   readonly authLimiter: AttemptLimiter;
   readonly readiness: Readiness;
@@ -91,9 +94,10 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
   router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(settings.maxInflightListingsPerSession ?? 0));
   listingRoutes(router, deps);
-  if (settings.metricsEnabled ?? true) {
+  const renderMetrics = deps.metricsEndpoint;
+  if ((settings.metricsEnabled ?? true) && renderMetrics !== undefined) {
     router.get('/metrics', async (ctx) => {
-      const { contentType, body } = await deps.metrics.render();
+      const { contentType, body } = await renderMetrics();
       ctx.type = contentType;
       ctx.body = body;
     });

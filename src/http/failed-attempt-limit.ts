@@ -15,7 +15,7 @@ import { STATUS_OF, toAppError } from './error-middleware.js';
 export function failedAttemptLimit(limiter: AttemptLimiter, logger: Logger, name: string): Middleware {
   return async (ctx, next) => {
     const key = `${name}:${ctx.ip}`;
-    const reservation = await reserveOrRefuse(limiter, logger, key, 'Too many failed sign-in attempts from this address.');
+    const reservation = await reserveOrRefuse(limiter, logger, key, 'Too many failed sign-in attempts from this address.', 'failed_sign_ins');
     let status: number;
     try {
       await next();
@@ -42,12 +42,21 @@ export function failedAttemptLimit(limiter: AttemptLimiter, logger: Logger, name
  */
 export function requestRateLimit(limiter: AttemptLimiter, logger: Logger, name: string): Middleware {
   return async (ctx, next) => {
-    await reserveOrRefuse(limiter, logger, `${name}:${ctx.ip}`, 'Too many requests from this address.');
+    await reserveOrRefuse(limiter, logger, `${name}:${ctx.ip}`, 'Too many requests from this address.', 'requests');
     await next();
   };
 }
 
-async function reserveOrRefuse(limiter: AttemptLimiter, logger: Logger, key: string, tooMany: string): Promise<Extract<Reservation, { granted: true }>> {
+/** Which of the service's own limits refused a request (`error.limit` of its `rate_limited`). */
+type ServiceLimit = 'failed_sign_ins' | 'requests';
+
+async function reserveOrRefuse(
+  limiter: AttemptLimiter,
+  logger: Logger,
+  key: string,
+  tooMany: string,
+  limit: ServiceLimit,
+): Promise<Extract<Reservation, { granted: true }>> {
   let reservation: Reservation;
   try {
     reservation = await limiter.reserve(key);
@@ -56,7 +65,8 @@ async function reserveOrRefuse(limiter: AttemptLimiter, logger: Logger, key: str
     throw new AppError('store_unavailable', 'The request limiter is unavailable. Try again shortly.');
   }
   if (!reservation.granted) {
-    throw new RetryableError('rate_limited', `${tooMany} Retry after the time in the Retry-After header.`, reservation.retryAfterSeconds);
+    // `limit` tells a client this is the service's own limit, not Atlassian's (which answers the same code).
+    throw new RetryableError('rate_limited', `${tooMany} Retry after the time in the Retry-After header.`, reservation.retryAfterSeconds, { limit });
   }
   return reservation;
 }

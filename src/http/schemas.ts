@@ -103,6 +103,10 @@ export const ErrorResponse = z
       message: z.string(),
       fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
       failing: z.array(z.string()).optional().openapi({ description: 'With `not_ready`: the checks that failed.' }),
+      limit: z.enum(['failed_sign_ins', 'requests']).optional().openapi({
+        description: "With `rate_limited`: which of this service's own limits refused the request; absent when Atlassian's limit did.",
+      }),
+      site: z.string().optional().openapi({ description: 'With `invalid_credentials`: the site host that refused the credentials.' }),
     }),
   })
   .openapi('Error');

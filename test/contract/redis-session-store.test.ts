@@ -7,9 +7,22 @@ import { SystemClock } from '../../src/infrastructure/system-clock.js';
 import { completionIdOf, sessionIdOf } from '../../src/domain/session-token.js';
 import type { OAuthConnection } from '../../src/domain/session.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
+import { FixedClock } from '../support/port-fakes.js';
 import { sessionStoreContract } from './session-store.contract.js';
 
 const key = () => randomBytes(32).toString('base64');
+
+/** What `ms` of elapsed time does to the keys under `prefix`: each TTL shrinks by `ms`; a key whose TTL runs out is gone. */
+async function shortenTtls(client: Redis, prefix: string, ms: number): Promise<void> {
+  for await (const keys of client.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+    for (const name of keys) {
+      const ttl = await client.pttl(name);
+      if (ttl < 0) continue; // no TTL (-1) or already gone (-2)
+      if (ttl <= ms) await client.del(name);
+      else await client.pexpire(name, ttl - ms);
+    }
+  }
+}
 
 describe('RedisSessionStore (real Redis)', function () {
   let client: Redis;
@@ -25,14 +38,18 @@ describe('RedisSessionStore (real Redis)', function () {
     client.disconnect();
   });
 
-  // Real TTLs run on real time: one second keeps the expiry tests short.
+  // Time passes without sleeping: the store's clock moves, and every key of this suite loses as much of its TTL
+  // (Redis counts TTLs on its own clock, and the store sets them relative to its clock, so both agree).
   sessionStoreContract('RedisSessionStore', async () => {
-    const clock = new SystemClock();
+    const clock = new FixedClock(Date.now());
     const limits = { ttlSeconds: 1, emptyTtlSeconds: 0.5, maxAgeSeconds: 2.5 };
     return {
       store: new RedisSessionStore(client, new SessionCipher([key()]), clock, { ...limits, keyPrefix: prefix }),
       clock,
-      advance: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+      advance: async (ms: number) => {
+        clock.advance(ms);
+        await shortenTtls(client, prefix, ms);
+      },
       ...limits,
     };
   });

@@ -6,9 +6,8 @@ import type { Connection, OAuthCompletion, OAuthConnection, PendingOAuth, Sessio
 import { completionIdOf, sessionIdOf, stateIdOf } from '../../src/domain/session-token.js';
 
 /**
- * What one adapter gives the contract. `advance` lets time pass for the store: an adapter on a fake clock moves
- * it; an adapter whose TTLs run on real time (Redis) sleeps, so it should use a TTL of one or two seconds. The
- * suite advances only a few times, by at most 1.2 TTL each, to keep such a run short.
+ * What one adapter gives the contract. `advance` lets time pass for the store without sleeping: an adapter on a
+ * fake clock moves it; one whose backend keeps its own TTLs (Redis) also shortens every TTL it set by as much.
  */
 export interface SessionStoreFixture {
   readonly store: SessionStore;

@@ -1,7 +1,7 @@
 /**
  * The example frontend in a real browser (Debian's Chromium, driven by playwright-core) against the sandbox:
  * the fake Atlassian with its consent page, the service as its own process, the page served under its CSP.
- * Run by `npm run test:e2e`; not part of `npm test`. Saves docs/screenshot.png.
+ * Run by `npm run test:e2e`; not part of `npm test`. Saves docs/screenshot.png and docs/screenshot-phone.png.
  */
 import { mkdir } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
@@ -20,6 +20,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, requireChromium } from '../support/chromi
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = path.join(root, 'docs', 'screenshot.png');
+const PHONE_SCREENSHOT = path.join(root, 'docs', 'screenshot-phone.png');
+const PHONE_WIDTH = 390;
 const TOKEN_KEY = 'atlassian-connector.session-token';
 
 describe('example frontend: error messages', () => {
@@ -30,6 +32,30 @@ describe('example frontend: error messages', () => {
     for (const [code, message] of Object.entries(ERROR_MESSAGES)) {
       expect(message({ product: 'Jira' }), code).to.match(/^[A-Z].{20,}[.?]$/);
     }
+  });
+
+  it("names the right party: the connector's failed sign-in limit is not Atlassian's, Atlassian's limit is Atlassian's", () => {
+    const own = ERROR_MESSAGES.rate_limited({ product: 'Jira', limit: 'failed_sign_ins', retryAfterSeconds: 42 });
+    expect(own).to.match(/too many failed sign-in attempts from this address/i);
+    expect(own).to.include("the connector's own limit, not Atlassian's");
+    expect(own).to.include('in 42 seconds');
+    const atlassian = ERROR_MESSAGES.rate_limited({ product: 'Jira', retryAfterSeconds: 5 });
+    expect(atlassian).to.match(/^Atlassian is limiting requests to Jira/);
+    expect(atlassian).to.include('in 5 seconds');
+  });
+
+  it('names the site that refused the credentials, and says what to fix in a field in plain words', () => {
+    expect(ERROR_MESSAGES.invalid_credentials({ product: 'Jira', site: 'acme.atlassian.net' })).to.include('for Jira on acme.atlassian.net');
+    const fields = ERROR_MESSAGES.validation_error({
+      fields: [
+        { field: 'email', message: 'Invalid email address' },
+        { field: 'api_token', message: 'Too small: expected string to have >=1 characters' },
+      ],
+    });
+    expect(fields).to.equal(
+      'Please check the form: enter the email address of your Atlassian account, such as ada@example.com; paste an API token created at id.atlassian.com.',
+    );
+    expect(fields).not.to.match(/Invalid|expected|>=|api_token/);
   });
 });
 
@@ -171,12 +197,26 @@ describe('sandbox: the example frontend in Chromium', function () {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
+  it(`fits a ${PHONE_WIDTH} px wide phone screen: nothing scrolls sideways`, async () => {
+    await page.setViewportSize({ width: PHONE_WIDTH, height: 844 });
+    try {
+      await page.click('#jira-token summary');
+      const scrollWidth = await page.evaluate<number>('document.documentElement.scrollWidth');
+      expect(scrollWidth, 'the page is wider than the screen').to.be.at.most(PHONE_WIDTH);
+      await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+      await page.click('#jira-token summary');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('says clearly when Atlassian refuses an API token, and keeps the connection', async () => {
     await page.click('#confluence-token summary');
     await page.fill('#confluence-email', DEMO_USER.email);
     await page.fill('#confluence-api-token', 'not-the-right-token');
     await page.click('#confluence-token-form button[type="submit"]');
-    await expectText('#confluence-notice', `${ERROR_MESSAGES.invalid_credentials({ product: 'Confluence' })} invalid_credentials`);
+    // The form left the site empty: the message names the server's default site, which refused.
+    await expectText('#confluence-notice', `${ERROR_MESSAGES.invalid_credentials({ product: 'Confluence', site: SITES.acme.host })} invalid_credentials`);
     expect(await page.getAttribute('#confluence-notice', 'role')).to.equal('alert');
     await page.click('#session-refresh');
     await expectText('#session-confluence', /^Connected with an API token/);

@@ -161,6 +161,7 @@ describe('API-token sign-in', () => {
         it('a wrong API token', async () => {
           const res = await connectWithToken(h, product, { email: USER.email, api_token: 'wrong-token-0123456789', site: 'acme' });
           expectError(res, 401, 'invalid_credentials');
+          expect(res.body.error.site, 'the site that refused, for the client to name').to.equal(ACME);
           expectNoSessionIssued(res);
           expect(h.fake.countRequests({ path: `/site/${ACME}${VERIFY_PATH[product]}` })).to.equal(1);
         });

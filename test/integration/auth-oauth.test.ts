@@ -17,6 +17,7 @@ import {
   type Harness,
   resetFake,
 } from '../support/harness.js';
+import { FixedClock } from '../support/port-fakes.js';
 
 const PRODUCTS = ['jira', 'confluence'] as const;
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -245,7 +246,8 @@ describe('OAuth 2.0 (3LO) sign-in', () => {
 
 describe('OAuth state expiry (OAUTH_STATE_TTL_SECONDS=1)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ OAUTH_STATE_TTL_SECONDS: '1' }); });
+  const clock = new FixedClock(Date.now());
+  before(async () => { h = await startHarness({ OAUTH_STATE_TTL_SECONDS: '1' }, {}, { clock }); });
   after(async () => { await h.close(); });
 
   it('400 invalid_state once the state is older than its TTL', async () => {
@@ -253,7 +255,7 @@ describe('OAuth state expiry (OAUTH_STATE_TTL_SECONDS=1)', () => {
     const confluence = await startOAuthFlow(h, 'confluence');
     const jiraBack = await consent(jira.authUrl);
     const confluenceBack = await consent(confluence.authUrl);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1_100);
     h.fake.clearRequests();
     expectError(await call(jiraBack.toString()), 400, 'invalid_state');
     expectError(await call(confluenceBack.toString()), 400, 'invalid_state');

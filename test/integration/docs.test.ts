@@ -132,7 +132,32 @@ describe('API documentation', () => {
       const answer = await fetch(h.url(asset));
       const body = await answer.text();
       expect(answer.status, asset).to.equal(200);
-      expect(body.length, asset).to.be.above(1000);
+      if (/\.(?:js|css)$/.test(asset)) expect(body.length, asset).to.be.above(1000);
     }
+  });
+
+  it('GET /docs loads nothing from outside the service: no external URL in the page, no external host in its CSP', async () => {
+    const res = await call(h.url('/docs'));
+    const html = String(res.body);
+    // XML namespace names of the inline SVG are identifiers, never fetched.
+    const urls = [...html.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^"'\s)>]*/gi)].map((m) => m[0]).filter((u) => !/^http:\/\/www\.w3\.org\//.test(u));
+    expect(urls, 'external URLs in /docs').to.deep.equal([]);
+    expect(html).not.to.match(/fonts\.(googleapis|gstatic)\.com/);
+    const policy = res.headers.get('content-security-policy') ?? '';
+    expect(policy).to.include("default-src 'none'");
+    const sources = policy.split(';').flatMap((directive) => directive.trim().split(/\s+/).slice(1));
+    const external = sources.filter((source) => !/^'[^']+'$/.test(source) && source !== 'data:');
+    expect(external, `external sources in the CSP: ${policy}`).to.deep.equal([]);
+  });
+
+  it('GET /docs serves its favicon: the icon the page links answers 200 image/png', async () => {
+    const html = String((await call(h.url('/docs'))).body);
+    const icon = /<link\b[^>]*rel="icon"[^>]*href="([^"]+)"/.exec(html)?.[1];
+    expect(icon, 'a favicon link in /docs').to.be.a('string');
+    const answer = await fetch(h.url(icon!));
+    expect(answer.status, icon).to.equal(200);
+    expect(answer.headers.get('content-type')).to.match(/^image\/png/);
+    const bytes = Buffer.from(await answer.arrayBuffer());
+    expect(bytes.subarray(1, 4).toString('latin1'), 'PNG signature').to.equal('PNG');
   });
 });

@@ -24,7 +24,7 @@ describe('OAuth start limit (OAUTH_START_RATE_LIMIT_PER_MINUTE=5, TRUST_PROXY=1)
     const answers = await Promise.all(Array.from({ length: 20 }, () => start(h, '198.51.100.1')));
     expect(statuses(answers)).to.deep.equal({ 200: 5, 429: 15 });
     for (const answer of answers.filter(({ status }) => status === 429)) {
-      expect(JSON.parse(answer.text).error.code).to.equal('rate_limited');
+      expect(JSON.parse(answer.text).error).to.include({ code: 'rate_limited', limit: 'requests' });
       expect(answer.headers['retry-after']).to.match(/^\d+$/);
       expect(answer.headers['x-session-token']).to.equal(undefined);
     }

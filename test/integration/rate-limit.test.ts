@@ -32,6 +32,7 @@ function login(baseUrl: string, body: Record<string, unknown>, options: { produc
 /** The 429 of the failed-attempt limit: rate_limited, with a Retry-After of a whole number of seconds in (0, 60]. */
 function expectLimited(res: CallResult): void {
   expectError(res, 429, 'rate_limited');
+  expect(res.body.error.limit, "the service's own limit, so a client does not blame Atlassian").to.equal('failed_sign_ins');
   const retryAfter = res.headers.get('retry-after');
   expect(retryAfter, 'Retry-After').to.match(/^\d+$/);
   expect(Number(retryAfter)).to.be.above(0).and.at.most(60);

@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { ACME, BETA, USER, call, connectWithOAuth, connectWithToken, resetFake, startHarness, type Harness } from '../support/harness.js';
+import { FixedClock } from '../support/port-fakes.js';
 
 const withToken = (token: string, init: { method?: string } = {}) => ({ ...init, headers: { 'X-Session-Token': token } });
 
 describe('session lifecycle over HTTP', () => {
   let h: Harness;
+  // The service's clock: the test moves it past an expiry instead of sleeping.
+  const clock = new FixedClock(Date.now());
   before(async () => {
-    h = await startHarness({ UPSTREAM_TIMEOUT_MS: '300', SESSION_TTL_SECONDS: '2' });
+    h = await startHarness({ UPSTREAM_TIMEOUT_MS: '300', SESSION_TTL_SECONDS: '2' }, {}, { clock });
   });
   after(async () => { await h.close(); });
   beforeEach(() => resetFake(h.fake));
@@ -49,10 +52,10 @@ describe('session lifecycle over HTTP', () => {
     const token = login.body.session_token as string;
     // Two uses 1.2 s apart outlive the 2 s TTL only because each use extends it.
     for (let i = 0; i < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      clock.advance(1_200);
       expect((await call(h.url('/auth/session'), withToken(token))).status, `use ${i + 1}`).to.equal(200);
     }
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    clock.advance(2_100);
     const expired = await call(h.url('/jira/projects'), withToken(token));
     expect(expired.status).to.equal(401);
     expect(expired.body.error.code).to.equal('invalid_session');

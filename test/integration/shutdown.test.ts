@@ -33,31 +33,35 @@ describe('graceful shutdown (separate process)', function () {
   it('on SIGTERM finishes the request in flight, refuses new ones, and exits 0', async () => {
     service = await start();
     const token = await login(service.baseUrl);
+    fake.clearRequests();
     fake.injectFault({ match: { path: '/project/search' }, delayMs: 1_000 });
 
-    const inFlight = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    let answered = false;
+    const inFlight = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } }).finally(() => { answered = true; });
+    await waitFor(() => fake.requests.some((request) => request.path.includes('/project/search')));
     service.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
 
-    const refused = await call(`${service.baseUrl}/`).then(
-      () => 'answered',
-      (error: Error) => error.message,
+    // New connections are refused from some point after the signal: wait for it, not for a fixed time.
+    const refused = await pollUntil(
+      () => call(`${service!.baseUrl}/`).then(() => 'answered', (error: Error) => error.message),
+      (outcome) => outcome !== 'answered',
     );
+    expect(refused).to.match(/ECONNREFUSED/);
+    expect(answered, 'new connections were refused while the request was still in flight').to.equal(false);
     const answer = await inFlight;
     expect(answer.status).to.equal(200);
     expect(answer.body.total).to.equal(5);
-    expect(refused).to.match(/ECONNREFUSED/);
     expect(await service.exited).to.equal(0);
   });
 
   it('bounds the wait: a request that never ends is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
     service = await start({ SHUTDOWN_TIMEOUT_MS: '500', UPSTREAM_TIMEOUT_MS: '60000' });
     const token = await login(service.baseUrl);
+    fake.clearRequests();
     fake.injectFault({ match: { path: '/project/search' }, hang: true });
 
     const stuck = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } }).catch((error: Error) => error);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => fake.requests.some((request) => request.path.includes('/project/search')));
     service.child.kill('SIGTERM');
 
     // Without the bound this would wait for the 60 s upstream timeout and fail on the suite's 30 s timeout.
@@ -70,6 +74,7 @@ describe('graceful shutdown (separate process)', function () {
     service = await start({ SHUTDOWN_DRAIN_DELAY_MS: '1500' }, 'compiled');
     const token = await login(service.baseUrl);
     expect((await call(`${service.baseUrl}/health/ready`)).status).to.equal(200);
+    fake.clearRequests();
     fake.injectFault({ match: { path: '/project/search' }, delayMs: 800 });
 
     const inFlight = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } });

@@ -27,6 +27,7 @@ describe('Atlassian 429 without Retry-After (UPSTREAM_MAX_RETRY_WAIT_MS=1000, 3 
       const res = await call(h.url(LISTING[product]), withSession(token));
 
       expectError(res, 429, 'rate_limited');
+      expect(res.body.error, "Atlassian's limit: no `limit` of the service's").not.to.have.property('limit');
       expect(res.headers.get('retry-after')).to.equal('5');
       expect(h.fake.countRequests({ path: UPSTREAM[product] })).to.equal(1);
     });

@@ -4,6 +4,7 @@ import net from 'node:net';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import { FakeAtlassian, type FakeAtlassianOptions } from '../../fake-atlassian/index.js';
 import type { Overrides } from '../../src/composition-root.js';
+import { checkAnswer } from './openapi-check.js';
 import { startService, type RunningService } from './start-service.js';
 
 export const ACME = 'acme.atlassian.net';
@@ -92,6 +93,8 @@ export async function call(url: string, init: RequestInit = {}): Promise<{ statu
   } catch {
     // not JSON: keep the text so a test can show it
   }
+  // Every JSON answer of the service is checked against the OpenAPI document of its route and status.
+  checkAnswer(init.method ?? 'GET', url, response.status, response.headers.get('content-type') ?? '', body);
   // `any` so tests can read nested fields of the JSON they assert on without a cast per line.
   return { status: response.status, headers: response.headers, body: body as any };
 }
@@ -284,7 +287,16 @@ export function rawRequest(baseUrl: string, options: RawRequestOptions): Promise
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            checkAnswer(options.method ?? 'GET', `${baseUrl}${options.path}`, res.statusCode ?? 0, String(res.headers['content-type'] ?? ''), jsonOrUndefined(text));
+          } catch (error) {
+            reject(error as Error);
+            return;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
+        });
         res.on('error', reject);
       },
     );
@@ -292,6 +304,14 @@ export function rawRequest(baseUrl: string, options: RawRequestOptions): Promise
     req.on('error', reject);
     req.end(body);
   });
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unwatchService, watchService } from './openapi-check.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -57,8 +58,11 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 15_0
       reject(new Error(`service exited with ${code} before listening:\n${output.join('\n')}`));
     });
   });
+  const baseUrl = `http://127.0.0.1:${listening.port}`;
+  watchService(baseUrl);
+  void exited.then(() => unwatchService(baseUrl));
   return {
-    baseUrl: `http://127.0.0.1:${listening.port}`,
+    baseUrl,
     pid: listening.pid,
     child,
     output,

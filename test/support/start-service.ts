@@ -7,6 +7,7 @@ import { buildService, closeContainer, openContainer, type Overrides } from '../
 import { loadConfig } from '../../src/config.js';
 import { applyServerTimeouts, CONNECTIONS_CHECKING_INTERVAL_MS } from '../../src/http/server-timeouts.js';
 import { createLogger } from '../../src/logger.js';
+import { unwatchService, watchService } from './openapi-check.js';
 
 export interface RunningService {
   readonly baseUrl: string;
@@ -41,11 +42,13 @@ export async function startService(env: Env | ((baseUrl: string) => Env), overri
   await openContainer(container);
   applyServerTimeouts(server, config.http);
   server.on('request', app.callback());
+  watchService(baseUrl);
   return {
     baseUrl,
     container,
     logs,
     async close() {
+      unwatchService(baseUrl);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeContainer(container);

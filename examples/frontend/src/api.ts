@@ -76,6 +76,10 @@ export class ApiError extends Error {
     readonly status: number,
     readonly retryAfterSeconds?: number,
     readonly fields?: readonly { readonly field: string; readonly message: string }[],
+    /** With rate_limited: which of the service's own limits refused (absent: Atlassian's). */
+    readonly limit?: string,
+    /** With invalid_credentials: the site host that refused the credentials. */
+    readonly site?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -189,7 +193,7 @@ export class ConnectorClient {
     }
     if (response.ok) return parsed as T;
 
-    const error = (parsed as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
+    const error = (parsed as { error?: { code?: unknown; message?: unknown; fields?: unknown; limit?: unknown; site?: unknown } } | null)?.error;
     if (typeof error?.code !== 'string') {
       throw new ApiError('unexpected_response', `HTTP ${response.status} without an error code`, response.status);
     }
@@ -202,6 +206,8 @@ export class ConnectorClient {
       response.status,
       Number.isFinite(retryAfter) ? retryAfter : undefined,
       Array.isArray(error.fields) ? (error.fields as { field: string; message: string }[]) : undefined,
+      typeof error.limit === 'string' ? error.limit : undefined,
+      typeof error.site === 'string' ? error.site : undefined,
     );
   }
 }

@@ -62,6 +62,8 @@ function showError(area: NoticeArea, error: unknown): void {
     ...(product !== undefined ? { product } : {}),
     ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     ...(error.fields !== undefined ? { fields: error.fields } : {}),
+    ...(error.limit !== undefined ? { limit: error.limit } : {}),
+    ...(error.site !== undefined ? { site: error.site } : {}),
     status: error.status,
     serviceUrl: api.baseUrl,
   });

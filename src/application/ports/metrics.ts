@@ -1,5 +1,6 @@
 /**
  * What the service counts. Implementations must be cheap and never throw: they sit on every request.
+ * Only counting: how the counts are exposed (Prometheus text at /metrics) is the HTTP adapter's business.
  */
 export interface Metrics {
   requestFinished(request: { method: string; route: string; status: number; durationMs: number }): void;
@@ -17,6 +18,4 @@ export interface Metrics {
   atlassianQuotaRemaining(scope: 'global' | 'tenant', points: number): void;
   /** A listing answered from the cache (`hit`), read for the request (`miss`) or answered past its TTL (`stale`). */
   listingCacheAnswer(answer: { product: string; outcome: 'hit' | 'miss' | 'stale' }): void;
-  /** The Prometheus text exposition of everything counted. */
-  render(): Promise<{ contentType: string; body: string }>;
 }

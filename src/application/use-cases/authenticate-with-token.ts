@@ -49,7 +49,10 @@ export class AuthenticateWithToken {
     // Validated before anything leaves the service: the host is the only part of an upstream URL a caller controls.
     const host = normaliseSite(requested);
     const credentials: ApiTokenCredentials = { kind: 'api_token', host, email: input.email, apiToken: input.apiToken };
-    const cloudId = await this.verifySiteOrGateway(input.product, credentials, deadline);
+    const cloudId = await this.verifySiteOrGateway(input.product, credentials, deadline).catch((error: unknown) => {
+      // The site refused is named apart from the message, so a client can say which one it was (the default?).
+      throw error instanceof AppError && error.code === 'invalid_credentials' ? new AppError(error.code, error.message, { site: host }) : error;
+    });
 
     const session = await existingOrNewSession(this.store, this.tokens, input.sessionToken);
     if (session.isNew) await this.store.create(session.sessionId);

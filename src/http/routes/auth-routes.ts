@@ -12,7 +12,16 @@ import { toAppError } from '../error-middleware.js';
 import { failedAttemptLimit, requestRateLimit } from '../failed-attempt-limit.js';
 import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';
-import { ApiTokenLoginBody, OAuthCallbackQuery, OAuthCompleteBody, OAuthStartQuery } from '../schemas.js';
+import { respond } from '../respond.js';
+import {
+  ApiTokenLoginBody,
+  ApiTokenLoginResponse,
+  OAuthCallbackQuery,
+  OAuthCallbackResponse,
+  OAuthCompleteBody,
+  OAuthStartQuery,
+  OAuthStartResponse,
+} from '../schemas.js';
 import { sendSessionToken, sessionTokenOf } from '../session-header.js';
 import { validate } from '../validate.js';
 
@@ -46,7 +55,7 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
       site: query.site,
     });
     sendSessionToken(ctx, result.sessionToken);
-    ctx.body = { auth_url: result.authUrl };
+    respond(ctx, OAuthStartResponse, { auth_url: result.authUrl });
   });
 
   // The shared callback serves apps that register a single callback URL for both products: the state says which.
@@ -92,7 +101,7 @@ export function authRoutes(router: Router, deps: AuthRouteDeps): void {
       sessionToken: sessionTokenOf(ctx),
     });
     sendSessionToken(ctx, result.sessionToken);
-    ctx.body = { session_token: result.sessionToken, product: result.product, site: result.site };
+    respond(ctx, ApiTokenLoginResponse, { session_token: result.sessionToken, product: result.product, site: result.site });
   });
 
 }
@@ -104,5 +113,5 @@ function callbackInput(ctx: Context, product: Product | undefined): Omit<Complet
 
 function respondWithSession(ctx: Context, result: CompleteOAuthOutput): void {
   sendSessionToken(ctx, result.sessionToken);
-  ctx.body = { session_token: result.sessionToken, product: result.product, site: result.site, sites: result.sites };
+  respond(ctx, OAuthCallbackResponse, { session_token: result.sessionToken, product: result.product, site: result.site, sites: result.sites });
 }

@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import { AppError } from '../../domain/errors.js';
 import type { Readiness } from '../readiness.js';
+import { respond } from '../respond.js';
+import { HealthResponse, LivenessResponse, ReadinessResponse } from '../schemas.js';
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
   draining: 'the instance is shutting down',
@@ -9,12 +11,12 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 export function healthRoutes(router: Router, version: string, readiness: Readiness): void {
   router.get('/', (ctx) => {
-    ctx.body = { status: 'ok', version };
+    respond(ctx, HealthResponse, { status: 'ok', version });
   });
 
   // Liveness asks only "does the process answer": a dependency outage must not get healthy instances restarted.
   router.get('/health/live', (ctx) => {
-    ctx.body = { status: 'ok' };
+    respond(ctx, LivenessResponse, { status: 'ok' });
   });
 
   router.get('/health/ready', async (ctx) => {
@@ -22,6 +24,6 @@ export function healthRoutes(router: Router, version: string, readiness: Readine
     if (failing.length > 0) {
       throw new AppError('not_ready', `Not ready: ${failing.map((name) => DESCRIPTIONS[name] ?? name).join('; ')}.`, { failing });
     }
-    ctx.body = { status: 'ready' };
+    respond(ctx, ReadinessResponse, { status: 'ready' });
   });
 }

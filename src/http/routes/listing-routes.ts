@@ -6,6 +6,7 @@ import { sendWithEtag } from '../etag.js';
 import { ListingQuery } from '../schemas.js';
 import { sessionTokenOf } from '../session-header.js';
 import { validate } from '../validate.js';
+import { projectsBody, spacesBody } from '../wire.js';
 
 export interface ListingRouteDeps {
   readonly listProjects: ListProjects;
@@ -15,13 +16,13 @@ export interface ListingRouteDeps {
 export function listingRoutes(router: Router, deps: ListingRouteDeps): void {
 
   router.get('/jira/projects', async (ctx) => {
-    const { projects, total, nextCursor, ...freshness } = await deps.listProjects.execute(listingInput(ctx));
-    sendListing(ctx, { projects, total, ...(nextCursor === undefined ? {} : { next_cursor: nextCursor }) }, freshness);
+    const { nextCursor, ageSeconds, staleBecause, ...listing } = await deps.listProjects.execute(listingInput(ctx));
+    sendListing(ctx, projectsBody(listing, nextCursor), { ageSeconds, staleBecause });
   });
 
   router.get('/confluence/spaces', async (ctx) => {
-    const { spaces, total, nextCursor, ...freshness } = await deps.listSpaces.execute(listingInput(ctx));
-    sendListing(ctx, { spaces, total, ...(nextCursor === undefined ? {} : { next_cursor: nextCursor }) }, freshness);
+    const { nextCursor, ageSeconds, staleBecause, ...listing } = await deps.listSpaces.execute(listingInput(ctx));
+    sendListing(ctx, spacesBody(listing, nextCursor), { ageSeconds, staleBecause });
   });
 
 }
@@ -37,7 +38,7 @@ function listingInput(ctx: Context) {
 }
 
 /** `Age` as HTTP caches use it; browsers still get `no-store` (security-middleware), as for every answer. */
-function sendListing(ctx: Context, body: object, freshness: { ageSeconds: number; staleBecause?: string }): void {
+function sendListing(ctx: Context, body: object, freshness: { ageSeconds: number; staleBecause?: string | undefined }): void {
   ctx.set('Age', String(freshness.ageSeconds));
   if (freshness.staleBecause !== undefined) ctx.set('X-Listing-Stale', freshness.staleBecause);
   sendWithEtag(ctx, body);

@@ -3,6 +3,8 @@ import type { DisconnectProduct } from '../../application/use-cases/disconnect-p
 import type { EndSession } from '../../application/use-cases/end-session.js';
 import type { GetSession, ProductStatus } from '../../application/use-cases/get-session.js';
 import { productParam } from '../product-param.js';
+import { respond, type WireOf } from '../respond.js';
+import { SessionResponse } from '../schemas.js';
 import { sessionTokenOf } from '../session-header.js';
 
 export interface SessionRouteDeps {
@@ -15,12 +17,12 @@ export function sessionRoutes(router: Router, deps: SessionRouteDeps): void {
 
   router.get('/auth/session', async (ctx) => {
     const session = await deps.getSession.execute({ sessionToken: sessionTokenOf(ctx) });
-    ctx.body = {
+    respond(ctx, SessionResponse, {
       created_at: iso(session.createdAt),
       expires_at: iso(session.expiresAt),
       ends_at: iso(session.endsAt),
       products: { jira: status(session.products.jira), confluence: status(session.products.confluence) },
-    };
+    });
   });
 
   router.delete('/auth/session', async (ctx) => {
@@ -36,7 +38,7 @@ export function sessionRoutes(router: Router, deps: SessionRouteDeps): void {
 
 }
 
-function status(product: ProductStatus): object {
+function status(product: ProductStatus): WireOf<typeof SessionResponse>['products']['jira'] {
   return product.connected ? { connected: true, method: product.method, site: product.site, since: iso(product.since) } : { connected: false };
 }
 

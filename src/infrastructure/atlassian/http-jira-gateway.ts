@@ -98,7 +98,7 @@ function toProject(value: unknown, siteUrl: string): Project | undefined {
     name: text(project['name']) || key,
     type: text(project['projectTypeKey']),
     style: text(project['style']),
-    avatar_url: httpsUrl(record(project['avatarUrls'])?.['48x48']),
+    avatarUrl: httpsUrl(record(project['avatarUrls'])?.['48x48']),
     url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
   });
 }

@@ -131,6 +131,7 @@ export class PrometheusMetrics implements Metrics {
     this.listingAnswers.inc({ product: answer.product, outcome: answer.outcome });
   }
 
+  /** The Prometheus text exposition of everything counted: what GET /metrics serves. */
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
@@ -147,7 +148,4 @@ export class NoMetrics implements Metrics {
   atlassianPointsSpent(): void {}
   atlassianQuotaRemaining(): void {}
   listingCacheAnswer(): void {}
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: 'text/plain', body: '' };
-  }
 }

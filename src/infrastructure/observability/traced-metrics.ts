@@ -50,8 +50,4 @@ export class TracedMetrics implements Metrics {
     this.inner.tokenRefresh(outcome);
     this.tracing.event('token_refresh', { outcome });
   }
-
-  render(): ReturnType<Metrics['render']> {
-    return this.inner.render();
-  }
 }

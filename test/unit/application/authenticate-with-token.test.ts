@@ -217,7 +217,9 @@ describe('AuthenticateWithToken', () => {
 
       const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'invalid_credentials');
 
-      expect(error).to.equal(original);
+      // The site's refusal, not the gateway's, with the site named for the client.
+      expect(error.message).to.equal(original.message);
+      expect(error.details).to.deep.equal({ site: 'acme.atlassian.net' });
       expect(store.size).to.equal(0);
     });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import type { OAuthTokens } from '../../../src/application/ports/atlassian-oauth-gateway.js';
 import { TokenRefresher, type RefreshSettings } from '../../../src/application/token-refresher.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
@@ -394,13 +395,15 @@ describe('TokenRefresher', () => {
       const stale = oauthConnection('jira');
       const sessionId = await session(stale);
       await lock.tryAcquire(`refresh:${sessionId}:jira`, 3_600_000);
+      const attempts = sinon.spy(lock, 'tryAcquire');
       let settled = false;
       const refreshing = sut.refresh(sessionId, stale).finally(() => {
         settled = true;
       });
       refreshing.catch(() => undefined); // handled below; avoids an unhandled-rejection warning meanwhile
 
-      await delay(30);
+      // The event to wait for: it has found the lease held and polled it again, still within its wait.
+      while (attempts.callCount < 3) await delay(1);
       expect(settled, 'still waiting before the timeout').to.equal(false);
       clock.advance(FAST_REFRESH.waitTimeoutMs);
 
