@@ -4,7 +4,7 @@
  *       same upstream call and against the floor (the listing's own work in Koa and nothing else), with no
  *       upstream latency (CPU cost) and with 50 ms (what a user feels)
  *   (b) listing 2000 projects at 40 ms upstream latency, against the sequential baseline and the ideal
- *   (c) bytes per idle session, in the memory store and in Redis
+ *   (c) bytes per idle session and the latency of one session read, in the memory store, Redis and PostgreSQL
  *   (d) cold start to first answer, against the proxy's
  *   (e) a cached GET /jira/projects (the same answer as (a)) against the same proxy, at 0 and 50 ms upstream latency
  *   (f) 50 concurrent listings of one 2000-project connection over two instances: upstream page requests
@@ -117,16 +117,27 @@ async function bigListings(): Promise<void> {
 
 function sessionMemory(): void {
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/session-memory.ts'], { cwd: root, encoding: 'utf8' });
+  type Read = { medianMs: number; p99Ms: number };
   const result = JSON.parse(out.trim()) as {
     sessions: number;
+    reads: number;
     tokenBytes: number;
-    memory: { bytesPerSession: number; overheadPerSession: number };
-    redis: { bytesPerSession: number; overheadPerSession: number } | { skipped: string };
+    memory: { bytesPerSession: number; overheadPerSession: number; read: Read };
+    redis: { bytesPerSession: number; overheadPerSession: number; read: Read } | { skipped: string };
+    postgres:
+      | { rowBytes: number; diskBytesPerSession: number; compactBytesPerSession: number; overheadPerSession: number; read: Read; readExtending: Read }
+      | { skipped: string };
   };
-  console.log(`(c) ${result.sessions} idle sessions, each with a Jira OAuth connection holding ${result.tokenBytes} bytes of tokens`);
-  console.log(`    memory store: ${fmt(result.memory.bytesPerSession, 0)} heap bytes/session, ${fmt(result.memory.overheadPerSession, 0)} beyond the tokens (target <= 1024)`);
+  const read = (figures: Read) => `read ${fmt(figures.medianMs, 3)} ms median, ${fmt(figures.p99Ms, 3)} ms p99`;
+  console.log(`(c) ${result.sessions} idle sessions, each with a Jira OAuth connection holding ${result.tokenBytes} bytes of tokens; ${result.reads} reads, one at a time`);
+  console.log(`    memory store: ${fmt(result.memory.bytesPerSession, 0)} heap bytes/session, ${fmt(result.memory.overheadPerSession, 0)} beyond the tokens (target <= 1024); ${read(result.memory.read)}`);
   if ('skipped' in result.redis) console.log(`    redis: SKIPPED (${result.redis.skipped})`);
-  else console.log(`    redis: ${fmt(result.redis.bytesPerSession, 0)} bytes/session (MEMORY USAGE), ${fmt(result.redis.overheadPerSession, 0)} beyond the tokens (encrypted, base64url)`);
+  else console.log(`    redis: ${fmt(result.redis.bytesPerSession, 0)} bytes/session (MEMORY USAGE), ${fmt(result.redis.overheadPerSession, 0)} beyond the tokens (encrypted, base64url); ${read(result.redis.read)}`);
+  if ('skipped' in result.postgres) console.log(`    postgres: SKIPPED (${result.postgres.skipped})`);
+  else {
+    const p = result.postgres;
+    console.log(`    postgres: ${fmt(p.compactBytesPerSession, 0)} bytes/session on disk with TOAST and indexes (${fmt(p.diskBytesPerSession, 0)} before VACUUM FULL), row ${fmt(p.rowBytes, 0)} bytes (pg_column_size), ${fmt(p.overheadPerSession, 0)} beyond the tokens; ${read(p.read)}; a read that extends the expiry (once a minute per session) ${fmt(p.readExtending.medianMs, 3)} ms median, ${fmt(p.readExtending.p99Ms, 3)} ms p99`);
+  }
 }
 
 async function coldStart(): Promise<void> {

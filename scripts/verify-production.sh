@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Proves the production install works without dev dependencies: installs into a clean temporary folder, then
-# starts `node dist/main.js` there with the in-memory store and with Redis, checks that it answers and is ready,
-# and that SIGTERM stops it with exit code 0. Needs Redis on REDIS_URL (default redis://127.0.0.1:6379).
+# starts `node dist/main.js` there with the in-memory store, with Redis and with PostgreSQL, checks that it answers
+# and is ready, and that SIGTERM stops it with exit code 0. Needs Redis on REDIS_URL (default
+# redis://127.0.0.1:6379) and PostgreSQL on DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), where
+# it works in a schema of its own and drops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
+database_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+schema=
 work=$(mktemp -d)
 pid=
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+  if [ -n "$schema" ]; then psql "$database_url" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,4 +52,10 @@ check() {
 
 check memory SESSION_STORE=memory
 check redis SESSION_STORE=redis REDIS_URL="$redis_url" REDIS_KEY_PREFIX="verify-production:$$:" \
+  SESSION_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
+schema="verify_production_$$"
+psql "$database_url" -qc "CREATE SCHEMA $schema"
+separator='?'
+case "$database_url" in *\?*) separator='&' ;; esac
+check postgres SESSION_STORE=postgres DATABASE_URL="$database_url${separator}options=-c%20search_path%3D$schema" \
   SESSION_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"

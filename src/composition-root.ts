@@ -37,11 +37,16 @@ import { HttpSiteDirectory } from './infrastructure/atlassian/http-site-director
 import { QuotaGuard } from './infrastructure/atlassian/quota-guard.js';
 import { InMemoryQuotaBlocks } from './infrastructure/quota/in-memory-quota-blocks.js';
 import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
+import { PostgresQuotaBlocks } from './infrastructure/quota/postgres-quota-blocks.js';
+import { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
+import { PostgresLock } from './infrastructure/lock/postgres-lock.js';
+import { PostgresSessionStore } from './infrastructure/session/postgres-session-store.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
 import { CryptoTokenGenerator } from './infrastructure/crypto-token-generator.js';
 import { InMemoryLock } from './infrastructure/lock/in-memory-lock.js';
 import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-listing-cache.js';
+import { PostgresListingCache } from './infrastructure/listing-cache/postgres-listing-cache.js';
 import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
@@ -84,6 +89,7 @@ export const TOKENS = {
   tokenGenerator: token<TokenGenerator>('TokenGenerator'),
   tracing: token<OtelTracing | null>('OtelTracing'),
   redis: token<Redis | null>('Redis'),
+  postgres: token<PostgresDatabase | null>('PostgresDatabase'),
   sessionStore: token<SessionStore>('SessionStore'),
   lock: token<Lock>('Lock'),
   listingCache: token<ListingCache>('ListingCache'),
@@ -191,6 +197,24 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     register(c, TOKENS.listingCache, (get) =>
       new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
     );
+  } else if (store.kind === 'postgres') {
+    register(c, TOKENS.redis, () => null);
+    register(c, TOKENS.postgres, (get) =>
+      new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, get(TOKENS.clock), logger),
+    );
+    // In this branch the token holds the database registered just above, never null.
+    const pool = (get: Resolver) => get(TOKENS.postgres)!.pool;
+    register(c, TOKENS.sessionStore, (get) =>
+      new PostgresSessionStore(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock), {
+        idleTtlSeconds: config.sessionTtlSeconds,
+        emptyTtlSeconds: emptySessionTtlSeconds(config),
+        maxAgeSeconds: config.sessionMaxAgeSeconds,
+      }),
+    );
+    register(c, TOKENS.lock, (get) => new PostgresLock(pool(get), 'lock:'));
+    register(c, TOKENS.listingCache, (get) =>
+      new PostgresListingCache(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock)),
+    );
   } else {
     register(c, TOKENS.redis, () => null);
     register(c, TOKENS.sessionStore, (get) =>
@@ -203,6 +227,7 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     register(c, TOKENS.lock, (get) => new InMemoryLock(get(TOKENS.clock)));
     register(c, TOKENS.listingCache, (get) => new InMemoryListingCache(get(TOKENS.clock), config.listingCache.maxBytes));
   }
+  if (store.kind !== 'postgres') register(c, TOKENS.postgres, () => null);
   // The counters and their exposition (GET /metrics): the application sees only the counting Metrics port.
   register(c, TOKENS.prometheusMetrics, (get) => {
     if (!config.metricsEnabled) return null;
@@ -216,6 +241,8 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   });
   const attemptLimiter = (perMinute: number, name: string) => (get: Resolver): AttemptLimiter => {
     if (perMinute === 0) return new NoAttemptLimit();
+    const postgres = get(TOKENS.postgres);
+    if (postgres !== null) return new FlexibleAttemptLimiter(perMinute, name, { pool: postgres.pool, tableName: 'rate_limits' });
     const redis = get(TOKENS.redis);
     return new FlexibleAttemptLimiter(
       perMinute,
@@ -231,7 +258,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
     const clock = get(TOKENS.clock);
     const redis = get(TOKENS.redis);
     // Quota blocks live where sessions do: on Redis every instance sees a block any of them recorded.
-    const blocks = redis !== null && store.kind === 'redis' ? new RedisQuotaBlocks(redis, store.keyPrefix, clock) : new InMemoryQuotaBlocks(clock);
+    const postgres = get(TOKENS.postgres);
+    const blocks = redis !== null && store.kind === 'redis'
+      ? new RedisQuotaBlocks(redis, store.keyPrefix, clock)
+      : postgres !== null ? new PostgresQuotaBlocks(postgres.pool, clock) : new InMemoryQuotaBlocks(clock);
     const clientIds = Object.fromEntries(Object.entries(config.oauth).map(([product, client]) => [product, client.clientId]));
     const quota = new QuotaGuard(blocks, clock, logger, metrics, { clientIds, maxBurstWaitMs: config.atlassian.maxRetryWaitMs });
     return new AtlassianHttp(
@@ -325,7 +355,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
 
   register(c, TOKENS.readiness, (get) => {
     const redis = get(TOKENS.redis);
-    return new Readiness({ session_store: () => (redis === null ? Promise.resolve() : redis.ping()) });
+    const postgres = get(TOKENS.postgres);
+    return new Readiness({
+      session_store: () => (redis !== null ? redis.ping() : postgres !== null ? postgres.ping() : Promise.resolve()),
+    });
   });
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
@@ -388,6 +421,8 @@ export async function openContainer(c: DependencyContainer): Promise<void> {
     await redis.connect();
     await redis.ping();
   }
+  // Migrates before the service listens; an unreachable database fails the start like an unreachable Redis.
+  await resolve(c, TOKENS.postgres)?.open();
 }
 
 /** Releases what the container opened (sockets, connections). */
@@ -398,4 +433,5 @@ export async function closeContainer(c: DependencyContainer): Promise<void> {
   await resolve(c, TOKENS.tracing)?.shutdown().catch(() => undefined);
   const redis = resolve(c, TOKENS.redis);
   if (redis !== null && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+  await resolve(c, TOKENS.postgres)?.close().catch(() => undefined);
 }

@@ -65,7 +65,7 @@ const schema = z.object({
   SESSION_TTL_SECONDS: positiveInt(86_400),
   SESSION_MAX_AGE_SECONDS: positiveInt(2_592_000),
   MEMORY_STORE_MAX_SESSIONS: positiveInt(100_000),
-  SESSION_STORE: z.enum(['memory', 'redis']).default('memory'),
+  SESSION_STORE: z.enum(['memory', 'redis', 'postgres']).default('memory'),
   REDIS_URL: z
     .string()
     .trim()
@@ -73,6 +73,12 @@ const schema = z.object({
     .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL'),
   REDIS_KEY_PREFIX: z.string().trim().default('atlassian-connector:'),
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(1_000),
+  DATABASE_URL: optionalText.refine(
+    (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
+    'must be a postgres:// or postgresql:// URL',
+  ),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1_000).default(10),
+  DATABASE_TIMEOUT_MS: positiveInt(1_000),
   SESSION_ENCRYPTION_KEY: optionalText,
   UPSTREAM_TIMEOUT_MS: positiveInt(10_000),
   UPSTREAM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
@@ -177,6 +183,15 @@ export interface Config {
         readonly encryptionKeys: readonly string[];
         /** Bound on one Redis command, so a stalled Redis answers 503 instead of hanging requests. */
         readonly commandTimeoutMs: number;
+      }
+    | {
+        readonly kind: 'postgres';
+        readonly url: string;
+        readonly encryptionKeys: readonly string[];
+        /** Connections in this instance's pool. */
+        readonly poolSize: number;
+        /** Bound on getting a connection and on one statement: a stopped or stalled database answers 503. */
+        readonly timeoutMs: number;
       };
   /** How long a shutdown waits for in-flight requests before closing their connections. */
   readonly shutdownTimeoutMs: number;
@@ -224,8 +239,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError([`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`]);
   }
   const encryptionKeys = e.SESSION_ENCRYPTION_KEY?.split(',').map((key) => key.trim()).filter(Boolean) ?? [];
-  if (e.SESSION_STORE === 'redis') {
-    const problems = encryptionKeyProblems(encryptionKeys);
+  if (e.SESSION_STORE === 'postgres' && e.DATABASE_URL === undefined) {
+    throw new ConfigError(['DATABASE_URL: required when SESSION_STORE=postgres (postgres://USER:PASSWORD@HOST:5432/DATABASE)']);
+  }
+  if (e.SESSION_STORE !== 'memory') {
+    const problems = encryptionKeyProblems(encryptionKeys, e.SESSION_STORE);
     if (problems.length > 0) throw new ConfigError(problems.map((problem) => `SESSION_ENCRYPTION_KEY: ${problem}`));
   }
   const oauth: Partial<Record<Product, OAuthClientConfig>> = {};
@@ -274,7 +292,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     sessionStore:
       e.SESSION_STORE === 'redis'
         ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, encryptionKeys, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
-        : { kind: 'memory', maxSessions: e.MEMORY_STORE_MAX_SESSIONS },
+        : e.SESSION_STORE === 'postgres'
+          ? { kind: 'postgres', url: e.DATABASE_URL!, encryptionKeys, poolSize: e.DATABASE_POOL_SIZE, timeoutMs: e.DATABASE_TIMEOUT_MS }
+          : { kind: 'memory', maxSessions: e.MEMORY_STORE_MAX_SESSIONS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS },
@@ -293,8 +313,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 }
 
 /** Keys are 32 random bytes in base64 (`openssl rand -base64 32`); several are comma-separated, newest first. */
-function encryptionKeyProblems(keys: readonly string[]): string[] {
-  if (keys.length === 0) return ['required when SESSION_STORE=redis (generate one with: openssl rand -base64 32)'];
+function encryptionKeyProblems(keys: readonly string[], store: string): string[] {
+  if (keys.length === 0) return [`required when SESSION_STORE=${store} (generate one with: openssl rand -base64 32)`];
   return keys.flatMap((key, index) =>
     isValidEncryptionKey(key)
       ? []

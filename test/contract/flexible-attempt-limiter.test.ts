@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import sinon from 'sinon';
 import { FlexibleAttemptLimiter } from '../../src/infrastructure/rate-limit/flexible-attempt-limiter.js';
+import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { attemptLimiterContract } from './attempt-limiter.contract.js';
 
@@ -41,6 +42,28 @@ describe('FlexibleAttemptLimiter on Redis (real Redis)', function () {
       make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { client, keyPrefix: testPrefix }),
       // The window is the key's TTL: deleting the key is what its expiry does.
       endWindow: async (name, key) => { await client.del(`${testPrefix}${name}:${key}`); },
+    };
+  });
+});
+
+describe('FlexibleAttemptLimiter on PostgreSQL (real PostgreSQL)', function () {
+  let schema: TestSchema;
+
+  before(async function () {
+    await requirePostgres(this);
+    schema = await createTestSchema({ migrated: true });
+  });
+  after(async () => {
+    await schema?.drop();
+  });
+
+  let run = 0;
+  attemptLimiterContract('FlexibleAttemptLimiter (PostgreSQL)', () => {
+    const testPrefix = `run${++run}:`;
+    return {
+      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { pool: schema.pool, tableName: 'rate_limits', keyPrefix: testPrefix }),
+      // The window is the row's `expire`: deleting the row is what the window's end does.
+      endWindow: async (name, key) => { await schema.pool.query('DELETE FROM rate_limits WHERE key = $1', [`${testPrefix}${name}:${key}`]); },
     };
   });
 });

@@ -3,26 +3,66 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, CLIENTS, USER, call } from '../support/harness.js';
+import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { spawnService, type ServiceProcess } from '../support/spawn-service.js';
 
 /** Both instances sit behind one public origin in production; the test plays the load balancer. */
 const PUBLIC_ORIGIN = 'http://connector.test';
 
-describe('several instances on one Redis (separate processes)', function () {
-  this.timeout(60_000);
+/** What the instances share, and how the suite gets and cleans it. */
+interface SharedStore {
+  readonly title: string;
+  /** Checks the backend is there (or skips loudly), prepares it, and answers the service's environment for it. */
+  setUp(context: Mocha.Context): Promise<Record<string, string>>;
+  tearDown(): Promise<void>;
+}
+
+function onRedis(): SharedStore {
   const prefix = uniquePrefix('multi');
+  let redis: Redis | undefined;
+  return {
+    title: 'Redis',
+    async setUp(context) {
+      await requireRedis(context);
+      redis = new Redis(REDIS_URL);
+      return { SESSION_STORE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: prefix };
+    },
+    async tearDown() {
+      if (redis === undefined) return;
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+/** A fresh schema, not migrated: the two instances start at once and migrate it themselves. */
+function onPostgres(): SharedStore {
+  let schema: TestSchema | undefined;
+  return {
+    title: 'PostgreSQL',
+    async setUp(context) {
+      await requirePostgres(context);
+      schema = await createTestSchema();
+      return { SESSION_STORE: 'postgres', DATABASE_URL: schema.url };
+    },
+    async tearDown() {
+      await schema?.drop();
+    },
+  };
+}
+
+for (const shared of [onRedis(), onPostgres()]) describe(`several instances on one ${shared.title} (separate processes)`, function () {
+  this.timeout(60_000);
   const encryptionKey = randomBytes(32).toString('base64');
+  let storeEnv: Record<string, string>;
   let fake: FakeAtlassian;
-  let redis: Redis;
   let a: ServiceProcess;
   let b: ServiceProcess;
   const running: ServiceProcess[] = [];
 
   const env = (): Record<string, string> => ({
-    SESSION_STORE: 'redis',
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
+    ...storeEnv,
     SESSION_ENCRYPTION_KEY: encryptionKey,
     ATLASSIAN_AUTH_URL: fake.authUrl,
     ATLASSIAN_API_URL: fake.apiUrl,
@@ -63,8 +103,7 @@ describe('several instances on one Redis (separate processes)', function () {
   }
 
   before(async function () {
-    await requireRedis(this);
-    redis = new Redis(REDIS_URL);
+    storeEnv = await shared.setUp(this);
     fake = new FakeAtlassian();
     await fake.start();
     fake.addSite({ host: ACME, name: 'Acme', projects: 120, spaces: 10 });
@@ -76,10 +115,7 @@ describe('several instances on one Redis (separate processes)', function () {
   after(async () => {
     await Promise.all(running.map((service) => service.stop('SIGKILL')));
     await fake?.stop();
-    if (redis !== undefined) {
-      await deleteKeys(redis, prefix);
-      redis.disconnect();
-    }
+    await shared.tearDown();
   });
 
   it('OAuth started on one instance completes on the other, and both list with the session', async () => {
@@ -122,6 +158,16 @@ describe('several instances on one Redis (separate processes)', function () {
     expect(answers[0]!.body.total).to.equal(120);
     const pages = fake.requests.filter((request) => request.path.endsWith(PROJECT_SEARCH)).map((request) => request.query['startAt']);
     expect(pages, 'one listing: 3 pages of 50, each once').to.have.members(['0', '50', '100']);
+  });
+
+  it('sessions survive a restart of every instance', async () => {
+    const token = await oauthAcross(a, b);
+    expect((await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')]))).to.deep.equal([0, 0]);
+    [a, b] = await Promise.all([start(), start()]);
+
+    const [fromA, fromB] = await Promise.all([projects(a, token), projects(b, token)]);
+    expect(fromA.status, JSON.stringify(fromA.body)).to.equal(200);
+    expect(fromB.status, JSON.stringify(fromB.body)).to.equal(200);
   });
 
   it('a restarted instance finds its sessions, and shuts down cleanly with exit code 0', async () => {

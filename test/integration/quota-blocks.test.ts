@@ -4,13 +4,14 @@ import { Redis } from 'ioredis';
 import { FakeAtlassian, type FakeQuotaOptions } from '../../fake-atlassian/index.js';
 import { CLIENTS, USER, call, expectError, withSession } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
+import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { startService, type RunningService } from '../support/start-service.js';
 
 /**
  * Atlassian's hourly points quota (docs/atlassian.md): once Atlassian says a quota is spent, no instance calls it
  * in that scope until the reset; the service answers 429 rate_limited with the seconds left. Two real service
- * instances share one real Redis and one clock with the fake Atlassian, which the tests move.
+ * instances share one real Redis (or PostgreSQL) and one clock with the fake Atlassian, which the tests move.
  */
 
 const ACME = 'acme.atlassian.net';
@@ -26,12 +27,12 @@ interface World {
   close(): Promise<void>;
 }
 
-/** A fake Atlassian with a quota and small sites, and `count` service instances on one Redis, all on one clock. */
 /**
- * `count` instances on one Redis, sharing a clock with the fake. The listing cache is off unless `env` turns it on:
- * most tests here count the calls that reach Atlassian, which a cached copy would answer instead.
+ * A fake Atlassian with a quota and small sites, and `count` service instances on one store, all on one clock.
+ * The listing cache is off unless `env` turns it on: most tests here count the calls that reach Atlassian, which
+ * a cached copy would answer instead.
  */
-async function world(quota: FakeQuotaOptions, prefix: string, count: number, env: Record<string, string> = {}): Promise<World> {
+async function world(quota: FakeQuotaOptions, storeEnv: Record<string, string>, count: number, env: Record<string, string> = {}): Promise<World> {
   const clock = new FixedClock(START);
   const fake = new FakeAtlassian({ quota, now: () => clock.now() });
   await fake.start();
@@ -42,9 +43,7 @@ async function world(quota: FakeQuotaOptions, prefix: string, count: number, env
   const instances: RunningService[] = [];
   for (let i = 0; i < count; i++) {
     instances.push(await startService((baseUrl) => ({
-      SESSION_STORE: 'redis',
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
+      ...storeEnv,
       SESSION_ENCRYPTION_KEY: encryptionKey,
       ATLASSIAN_AUTH_URL: fake.authUrl,
       ATLASSIAN_API_URL: fake.apiUrl,
@@ -101,28 +100,65 @@ async function metric(service: RunningService, name: string, label: string): Pro
   return lines.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
-describe('Atlassian points quota: shared blocks (two instances, real Redis)', function () {
-  this.timeout(30_000);
+/** The store the instances share; each test gets a fresh key space in it, so no block leaks into the next test. */
+interface SharedStore {
+  readonly title: string;
+  prepare(context: Mocha.Context): Promise<void>;
+  env(label: string): Promise<Record<string, string>>;
+  cleanUp(): Promise<void>;
+}
+
+function onRedis(): SharedStore {
   const prefix = uniquePrefix('quota-blocks');
   let redis: Redis | undefined;
+  return {
+    title: 'real Redis',
+    async prepare(context) {
+      await requireRedis(context);
+      redis = new Redis(REDIS_URL);
+    },
+    env: async (label) => ({ SESSION_STORE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: `${prefix}${label}:` }),
+    async cleanUp() {
+      if (redis === undefined) return;
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+function onPostgres(): SharedStore {
+  const schemas: TestSchema[] = [];
+  return {
+    title: 'real PostgreSQL',
+    prepare: (context) => requirePostgres(context),
+    async env() {
+      const schema = await createTestSchema();
+      schemas.push(schema);
+      return { SESSION_STORE: 'postgres', DATABASE_URL: schema.url };
+    },
+    async cleanUp() {
+      for (const schema of schemas) await schema.drop();
+    },
+  };
+}
+
+for (const shared of [onRedis(), onPostgres()]) describe(`Atlassian points quota: shared blocks (two instances, ${shared.title})`, function () {
+  this.timeout(30_000);
   let w: World | undefined;
 
   before(async function () {
-    await requireRedis(this);
-    redis = new Redis(REDIS_URL);
+    await shared.prepare(this);
   });
   afterEach(async () => {
     await w?.close();
     w = undefined;
   });
   after(async () => {
-    if (redis === undefined) return;
-    await deleteKeys(redis, prefix);
-    redis.disconnect();
+    await shared.cleanUp();
   });
 
   it('with the listing cache on, a spent quota answers each session\'s last listing, marked X-Listing-Stale, on every instance and without a call', async () => {
-    w = await world({ global: 5 }, `${prefix}cached:`, 2, { LISTING_CACHE_TTL_SECONDS: '60' });
+    w = await world({ global: 5 }, await shared.env('cached'), 2, { LISTING_CACHE_TTL_SECONDS: '60' });
     const [a, b] = w.instances as [RunningService, RunningService];
     const first = await oauthSession(w, a, ACME);
     const second = await oauthSession(w, a, ACME);
@@ -149,7 +185,7 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
   });
 
   it('a global quota 429 seen by one instance stops the other without any call, until the top of the hour; API tokens go on', async () => {
-    w = await world({ global: 5 }, `${prefix}global:`, 2);
+    w = await world({ global: 5 }, await shared.env('global'), 2);
     const [a, b] = w.instances as [RunningService, RunningService];
     const oauth = await oauthSession(w, a, ACME);
     const apiToken = await tokenSession(a);
@@ -183,7 +219,7 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
   });
 
   it('a tenant quota 429 stops that cloudId only, on every instance', async () => {
-    w = await world({ tenant: 5 }, `${prefix}tenant:`, 2);
+    w = await world({ tenant: 5 }, await shared.env('tenant'), 2);
     const [a, b] = w.instances as [RunningService, RunningService];
     const onAcme = await oauthSession(w, a, ACME);
     const onBeta = await oauthSession(w, a, BETA);
@@ -203,7 +239,7 @@ describe('Atlassian points quota: shared blocks (two instances, real Redis)', fu
   });
 
   it('Beta- quota headers are a warning only: nothing is blocked', async () => {
-    w = await world({ betaTenant: 5 }, `${prefix}beta:`, 1);
+    w = await world({ betaTenant: 5 }, await shared.env('beta'), 1);
     const [a] = w.instances as [RunningService];
     const oauth = await oauthSession(w, a, ACME);
     for (let i = 0; i < 3; i++) expect((await projects(a, oauth)).status).to.equal(200);

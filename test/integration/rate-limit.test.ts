@@ -10,6 +10,7 @@ import {
   type CallResult,
   type Harness,
 } from '../support/harness.js';
+import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { startService, type RunningService } from '../support/start-service.js';
 
@@ -243,5 +244,43 @@ describe('rate limit on Redis (SESSION_STORE=redis): two instances share the cou
     expect(keys, 'limiter keys in Redis').to.have.length.at.least(1);
     const ttl = await redis.pttl(keys[0]!);
     expect(ttl).to.be.above(0).and.at.most(60_000);
+  });
+});
+
+describe('rate limit on PostgreSQL (SESSION_STORE=postgres): two instances share the count', function () {
+  let schema: TestSchema;
+  let h: Harness;
+  let second: RunningService;
+
+  before(async function () {
+    await requirePostgres(this);
+    schema = await createTestSchema();
+    const postgresEnv = {
+      SESSION_STORE: 'postgres',
+      DATABASE_URL: schema.url,
+      SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      AUTH_RATE_LIMIT_PER_MINUTE: '4',
+    };
+    h = await startHarness(postgresEnv);
+    second = await startService((baseUrl) => ({ ...serviceEnv(h.fake, baseUrl), ...postgresEnv }));
+  });
+  after(async () => {
+    await second?.close();
+    await h?.close();
+    await schema?.drop();
+  });
+
+  it('2 failures on instance A and 2 on instance B → the 5th attempt is 429 on both', async () => {
+    await failTimes(h.service.baseUrl, 2);
+    await failTimes(second.baseUrl, 2);
+    expectLimited(await login(h.service.baseUrl, GOOD));
+    expectLimited(await login(second.baseUrl, GOOD));
+  });
+
+  it('keeps the count in the rate_limits table (rate-limiter-flexible\'s PostgreSQL backend), ending within the minute', async () => {
+    const { rows } = await schema.pool.query<{ key: string; points: number; expire: string }>(`SELECT * FROM rate_limits WHERE key LIKE 'auth-fail:%'`);
+    expect(rows, 'limiter rows').to.have.length.at.least(1);
+    expect(rows[0]!.points).to.be.at.least(4);
+    expect(Number(rows[0]!.expire) - Date.now()).to.be.above(0).and.at.most(60_000);
   });
 });

@@ -310,3 +310,40 @@ describe('loadConfig: background refresh attempts', () => {
     });
   }
 });
+
+describe('loadConfig: SESSION_STORE=postgres', () => {
+  const key = randomBytes(32).toString('base64');
+  const url = 'postgres://connector:secret@db.internal:5432/connector';
+
+  it('reads DATABASE_URL, the pool size and the timeout, with defaults of 10 connections and 1 s', () => {
+    expect(loadConfig({ SESSION_STORE: 'postgres', DATABASE_URL: url, SESSION_ENCRYPTION_KEY: key }).sessionStore).to.deep.equal({
+      kind: 'postgres', url, encryptionKeys: [key], poolSize: 10, timeoutMs: 1_000,
+    });
+    const tuned = loadConfig({ SESSION_STORE: 'postgres', DATABASE_URL: url, SESSION_ENCRYPTION_KEY: key, DATABASE_POOL_SIZE: '4', DATABASE_TIMEOUT_MS: '300' });
+    expect(tuned.sessionStore).to.include({ poolSize: 4, timeoutMs: 300 });
+  });
+
+  it('refuses to start without DATABASE_URL, naming the variables', () => {
+    expect(problemsOf({ SESSION_STORE: 'postgres', SESSION_ENCRYPTION_KEY: key })).to.deep.equal([
+      'DATABASE_URL: required when SESSION_STORE=postgres (postgres://USER:PASSWORD@HOST:5432/DATABASE)',
+    ]);
+  });
+
+  it('requires SESSION_ENCRYPTION_KEY, as with Redis', () => {
+    expect(problemsOf({ SESSION_STORE: 'postgres', DATABASE_URL: url })).to.deep.equal([
+      'SESSION_ENCRYPTION_KEY: required when SESSION_STORE=postgres (generate one with: openssl rand -base64 32)',
+    ]);
+  });
+
+  it('refuses a DATABASE_URL of another scheme, and a pool size or timeout that is not a positive integer', () => {
+    for (const [variable, value] of [['DATABASE_URL', 'mysql://db/x'], ['DATABASE_POOL_SIZE', '0'], ['DATABASE_TIMEOUT_MS', '1.5']] as const) {
+      const problems = problemsOf({ SESSION_STORE: 'postgres', DATABASE_URL: url, SESSION_ENCRYPTION_KEY: key, [variable]: value });
+      expect(problems.join('\n'), variable).to.include(variable);
+    }
+  });
+
+  it('the error never repeats the URL (it may hold a password)', () => {
+    const problems = problemsOf({ SESSION_STORE: 'postgres', DATABASE_URL: 'mysql://u:hunter2@db/x', SESSION_ENCRYPTION_KEY: key });
+    expect(problems.join('\n')).not.to.include('hunter2');
+  });
+});

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AttemptLimiter, Reservation } from '../../application/ports/attempt-limiter.js';
 
 /**
@@ -10,13 +11,17 @@ import type { AttemptLimiter, Reservation } from '../../application/ports/attemp
 export class FlexibleAttemptLimiter implements AttemptLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(perMinute: number, name: string, redis?: { client: Redis; keyPrefix: string }) {
+  constructor(perMinute: number, name: string, redis?: { client: Redis; keyPrefix: string } | PostgresLimitStore) {
     const options = { points: perMinute, duration: 60 };
     this.limiter =
       redis === undefined
         ? new RateLimiterMemory({ ...options, keyPrefix: name })
-        : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
-          new RateLimiterRedis({ ...options, storeClient: redis.client, keyPrefix: `${redis.keyPrefix}${name}`, rejectIfRedisNotReady: true });
+        : 'pool' in redis
+          ? // The table comes from the service's migrations (tableCreated): the library would otherwise create it
+            // from its constructor, where a failure is an unhandled rejection. The pool's timeouts bound each query.
+            new RateLimiterPostgres({ ...options, storeClient: redis.pool, storeType: 'pool', tableName: redis.tableName, tableCreated: true, keyPrefix: `${redis.keyPrefix ?? ''}${name}` })
+          : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
+            new RateLimiterRedis({ ...options, storeClient: redis.client, keyPrefix: `${redis.keyPrefix}${name}`, rejectIfRedisNotReady: true });
   }
 
   async reserve(key: string): Promise<Reservation> {
@@ -41,6 +46,14 @@ export class FlexibleAttemptLimiter implements AttemptLimiter {
       },
     };
   }
+}
+
+/** The PostgreSQL backend: the service's pool and the table its migrations create (`rate_limits`). */
+export interface PostgresLimitStore {
+  readonly pool: pg.Pool;
+  readonly tableName: string;
+  /** Keeps the counts of services (or test runs) that share the table apart. */
+  readonly keyPrefix?: string;
 }
 
 /** For a limit of 0 (turned off). */
