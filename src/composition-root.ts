@@ -48,7 +48,6 @@ import { InMemoryListingCache } from './infrastructure/listing-cache/in-memory-l
 import { PostgresListingCache } from './infrastructure/listing-cache/postgres-listing-cache.js';
 import { RedisListingCache } from './infrastructure/listing-cache/redis-listing-cache.js';
 import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/prometheus-metrics.js';
-import { createRedisConnection, type RedisConnection } from './infrastructure/redis/redis-connection.js';
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
 import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -56,45 +55,67 @@ import { FlexibleAttemptLimiter, NoAttemptLimit } from './infrastructure/rate-li
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
 import { RedisSessionStore } from './infrastructure/session/redis-session-store.js';
+import { createRedisConnection, type RedisConnection } from './infrastructure/redis/redis-connection.js';
 import { SessionCipher } from './infrastructure/session/session-cipher.js';
 import { SystemClock } from './infrastructure/system-clock.js';
 import { SERVICE_NAME, SERVICE_VERSION } from './version.js';
 
-/** One token per port or shared service. */
+/**
+ * A token names the type it resolves to, so wiring the compiler can check: a factory registered under a token
+ * must return that type, and what `resolve` answers has it, so swapping the Jira gateway for the Confluence
+ * gateway does not compile. `__type` never exists at run time; it only carries `T`.
+ */
+export type Token<T> = symbol & { readonly __type?: T };
+
+const token = <T>(name: string): Token<T> => Symbol(name) as Token<T>;
+
+/** What a factory may ask the container for: typed by the token, never by a free type parameter. */
+export type Resolver = <T>(token: Token<T>) => T;
+
+/** Registers one instance per container, built on first use by `make`. */
+export function register<T>(c: DependencyContainer, token: Token<T>, make: (get: Resolver) => NoInfer<T>): void {
+  c.register<T>(token, { useFactory: instanceCachingFactory<T>((r) => make((t) => resolve(r, t))) });
+}
+
+/** The one typed way to take an instance out of a container. */
+export function resolve<T>(c: DependencyContainer, token: Token<T>): T {
+  return c.resolve<T>(token);
+}
+
+/** One token per port or shared service, in the order they are wired. */
 export const TOKENS = {
-  config: Symbol('Config'),
-  logger: Symbol('Logger'),
-  clock: Symbol('Clock'),
-  tokenGenerator: Symbol('TokenGenerator'),
-  redis: Symbol('Redis'),
-  postgres: Symbol('PostgresDatabase'),
-  sessionStore: Symbol('SessionStore'),
-  lock: Symbol('Lock'),
-  tokenRefresher: Symbol('TokenRefresher'),
-  atlassianHttp: Symbol('AtlassianHttp'),
-  atlassianUrls: Symbol('AtlassianUrls'),
-  oauthGateway: Symbol('AtlassianOAuthGateway'),
-  jiraGateway: Symbol('JiraGateway'),
-  confluenceGateway: Symbol('ConfluenceGateway'),
-  siteDirectory: Symbol('SiteDirectory'),
-  connectionAccess: Symbol('ConnectionAccess'),
-  startOAuth: Symbol('StartOAuth'),
-  completeOAuth: Symbol('CompleteOAuth'),
-  finishOAuth: Symbol('FinishOAuth'),
-  authenticateWithToken: Symbol('AuthenticateWithToken'),
-  listProjects: Symbol('ListProjects'),
-  listSpaces: Symbol('ListSpaces'),
-  getSession: Symbol('GetSession'),
-  endSession: Symbol('EndSession'),
-  disconnectProduct: Symbol('DisconnectProduct'),
-  metrics: Symbol('Metrics'),
-  prometheusMetrics: Symbol('PrometheusMetrics'),
-  authLimiter: Symbol('AttemptLimiter'),
-  readiness: Symbol('Readiness'),
-  tracing: Symbol('OtelTracing'),
-  oauthStartLimiter: Symbol('OAuthStartLimiter'),
-  listingCache: Symbol('ListingCache'),
-  cachedListings: Symbol('CachedListings'),
+  logger: token<Logger>('Logger'),
+  clock: token<Clock>('Clock'),
+  tokenGenerator: token<TokenGenerator>('TokenGenerator'),
+  tracing: token<OtelTracing | null>('OtelTracing'),
+  redis: token<RedisConnection | null>('RedisConnection'),
+  postgres: token<PostgresDatabase | null>('PostgresDatabase'),
+  sessionStore: token<SessionStore>('SessionStore'),
+  lock: token<Lock>('Lock'),
+  listingCache: token<ListingCache>('ListingCache'),
+  prometheusMetrics: token<PrometheusMetrics | null>('PrometheusMetrics'),
+  metrics: token<Metrics>('Metrics'),
+  authLimiter: token<AttemptLimiter>('AttemptLimiter'),
+  oauthStartLimiter: token<AttemptLimiter>('OAuthStartLimiter'),
+  atlassianHttp: token<AtlassianHttp>('AtlassianHttp'),
+  atlassianUrls: token<AtlassianUrls>('AtlassianUrls'),
+  oauthGateway: token<AtlassianOAuthGateway>('AtlassianOAuthGateway'),
+  jiraGateway: token<JiraGateway>('JiraGateway'),
+  confluenceGateway: token<ConfluenceGateway>('ConfluenceGateway'),
+  siteDirectory: token<SiteDirectory>('SiteDirectory'),
+  tokenRefresher: token<TokenRefresher>('TokenRefresher'),
+  connectionAccess: token<ConnectionAccess>('ConnectionAccess'),
+  cachedListings: token<CachedListings>('CachedListings'),
+  startOAuth: token<StartOAuth>('StartOAuth'),
+  completeOAuth: token<CompleteOAuth>('CompleteOAuth'),
+  finishOAuth: token<FinishOAuth>('FinishOAuth'),
+  authenticateWithToken: token<AuthenticateWithToken>('AuthenticateWithToken'),
+  listProjects: token<ListProjects>('ListProjects'),
+  listSpaces: token<ListSpaces>('ListSpaces'),
+  getSession: token<GetSession>('GetSession'),
+  endSession: token<EndSession>('EndSession'),
+  disconnectProduct: token<DisconnectProduct>('DisconnectProduct'),
+  readiness: token<Readiness>('Readiness'),
 } as const;
 
 /**
@@ -128,67 +149,42 @@ export interface Overrides {
 }
 
 /**
- * Wires every adapter to every port. Factories (not decorators) so each `new` is checked by the compiler and
- * the application layer stays free of tsyringe. A child container per call keeps tests independent.
+ * Wires every adapter to every port, top to bottom in dependency order: configuration, logger, clock and tokens,
+ * stores, the Atlassian HTTP client, gateways, the refresher, use-cases, the app's probes. Factories (not
+ * decorators) so each `new` is checked by the compiler and the application layer stays free of tsyringe. A child
+ * container per call keeps tests independent.
  */
 export function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): DependencyContainer {
   const c = rootContainer.createChildContainer();
-  const single = <T>(token: symbol, make: (c: DependencyContainer) => T): void => {
-    c.register<T>(token, { useFactory: instanceCachingFactory<T>(make) });
-  };
-
-  c.register(TOKENS.config, { useValue: config });
-  c.register(TOKENS.logger, { useValue: logger });
-  single<Clock>(TOKENS.clock, () => overrides.clock ?? new SystemClock());
-  single<TokenGenerator>(TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
   const store = config.sessionStore;
-  /** Token writes that no replica acknowledged in time, for the metric. */
-  let replicationShortfalls = 0;
-  single<OtelTracing | null>(TOKENS.tracing, () => {
+
+  register(c, TOKENS.logger, () => logger);
+  register(c, TOKENS.clock, () => overrides.clock ?? new SystemClock());
+  register(c, TOKENS.tokenGenerator, () => overrides.tokenGenerator ?? new CryptoTokenGenerator());
+  register(c, TOKENS.tracing, () => {
     const exporting = overrides.spanExporter !== undefined
       ? { exporter: overrides.spanExporter }
       : config.tracing === undefined ? undefined : { endpoint: config.tracing.endpoint };
     if (exporting === undefined) return null;
     return new OtelTracing({ serviceName: config.tracing?.serviceName ?? SERVICE_NAME, serviceVersion: SERVICE_VERSION, export: exporting });
   });
-  // The counters and their exposition (GET /metrics): the application sees only the counting Metrics port.
-  single<PrometheusMetrics | null>(TOKENS.prometheusMetrics, (r) => {
-    if (!config.metricsEnabled) return null;
-    const sessions = r.resolve<SessionStore>(TOKENS.sessionStore);
-    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
-    const storeGauges = redis === null ? undefined : { topology: redis.topology, up: () => redis.isReady, replicationShortfalls: () => replicationShortfalls };
-    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined, storeGauges);
-  });
-  single<Metrics>(TOKENS.metrics, (r) => {
-    const tracing = r.resolve<OtelTracing | null>(TOKENS.tracing);
-    const metrics = r.resolve<PrometheusMetrics | null>(TOKENS.prometheusMetrics) ?? new NoMetrics();
-    return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
-  });
-  const attemptLimiter = (perMinute: number, name: string) => (r: DependencyContainer): AttemptLimiter => {
-    if (perMinute === 0) return new NoAttemptLimit();
-    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
-    if (postgres !== null) return new FlexibleAttemptLimiter(perMinute, name, { pool: postgres.pool, tableName: 'rate_limits' });
-    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
-    return new FlexibleAttemptLimiter(
-      perMinute,
-      name,
-      redis === null || store.kind !== 'redis' ? undefined : { connection: redis, keyPrefix: store.keyPrefix },
-    );
-  };
-  single<AttemptLimiter>(TOKENS.authLimiter, attemptLimiter(config.authRateLimitPerMinute, 'auth-fail'));
-  single<AttemptLimiter>(TOKENS.oauthStartLimiter, attemptLimiter(config.oauthStartRateLimitPerMinute, 'oauth-start'));
+
+  /** Token writes that no replica acknowledged in time, for the metric. */
+  let replicationShortfalls = 0;
   if (store.kind === 'redis') {
     // The command timeout bounds every command, also one sent to a Redis that accepts it and never answers
     // (paused, overloaded) and one queued while disconnected or while a failover is under way.
-    single<RedisConnection>(TOKENS.redis, () =>
+    register(c, TOKENS.redis, () =>
       createRedisConnection(store.topology, {
         commandTimeoutMs: store.commandTimeoutMs,
         connectTimeoutMs: 5_000,
         onError: (error) => logger.warn({ err: { message: error.message }, topology: store.topology.kind }, 'redis connection error'),
       }),
     );
-    single<SessionStore>(TOKENS.sessionStore, (r) =>
-      new RedisSessionStore(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
+    // In this branch the token holds the connection registered just above, never null.
+    const redis = (get: Resolver): RedisConnection => get(TOKENS.redis)!;
+    register(c, TOKENS.sessionStore, (get) =>
+      new RedisSessionStore(redis(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock), {
         ttlSeconds: config.sessionTtlSeconds,
         keyPrefix: store.keyPrefix,
         emptyTtlSeconds: emptySessionTtlSeconds(config),
@@ -202,47 +198,74 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
         },
       }),
     );
-    single<Lock>(TOKENS.lock, (r) => new RedisLock(r.resolve(TOKENS.redis), store.keyPrefix));
-    single<ListingCache>(TOKENS.listingCache, (r) =>
-      new RedisListingCache(r.resolve(TOKENS.redis), new SessionCipher(store.encryptionKeys), store.keyPrefix),
+    register(c, TOKENS.lock, (get) => new RedisLock(redis(get), store.keyPrefix));
+    register(c, TOKENS.listingCache, (get) =>
+      new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
     );
   } else if (store.kind === 'postgres') {
-    c.register(TOKENS.redis, { useFactory: () => null });
-    single(TOKENS.postgres, (r) =>
-      new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, r.resolve(TOKENS.clock), logger),
+    register(c, TOKENS.redis, () => null);
+    register(c, TOKENS.postgres, (get) =>
+      new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, get(TOKENS.clock), logger),
     );
-    single<SessionStore>(TOKENS.sessionStore, (r) =>
-      new PostgresSessionStore(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock), {
+    // In this branch the token holds the database registered just above, never null.
+    const pool = (get: Resolver) => get(TOKENS.postgres)!.pool;
+    register(c, TOKENS.sessionStore, (get) =>
+      new PostgresSessionStore(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock), {
         idleTtlSeconds: config.sessionTtlSeconds,
         emptyTtlSeconds: emptySessionTtlSeconds(config),
         maxAgeSeconds: config.sessionMaxAgeSeconds,
       }),
     );
-    single<Lock>(TOKENS.lock, (r) => new PostgresLock(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, 'lock:'));
-    single<ListingCache>(TOKENS.listingCache, (r) =>
-      new PostgresListingCache(r.resolve<PostgresDatabase>(TOKENS.postgres).pool, new SessionCipher(store.encryptionKeys), r.resolve(TOKENS.clock)),
+    register(c, TOKENS.lock, (get) => new PostgresLock(pool(get), 'lock:'));
+    register(c, TOKENS.listingCache, (get) =>
+      new PostgresListingCache(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock)),
     );
   } else {
-    c.register(TOKENS.redis, { useFactory: () => null });
-    single<SessionStore>(TOKENS.sessionStore, (r) =>
-      new InMemorySessionStore(r.resolve(TOKENS.clock), config.sessionTtlSeconds, {
+    register(c, TOKENS.redis, () => null);
+    register(c, TOKENS.sessionStore, (get) =>
+      new InMemorySessionStore(get(TOKENS.clock), config.sessionTtlSeconds, {
         emptyTtlSeconds: emptySessionTtlSeconds(config),
         maxAgeSeconds: config.sessionMaxAgeSeconds,
         maxSessions: store.maxSessions,
       }),
     );
-    single<Lock>(TOKENS.lock, (r) => new InMemoryLock(r.resolve(TOKENS.clock)));
-    single<ListingCache>(TOKENS.listingCache, (r) => new InMemoryListingCache(r.resolve(TOKENS.clock), config.listingCache.maxBytes));
+    register(c, TOKENS.lock, (get) => new InMemoryLock(get(TOKENS.clock)));
+    register(c, TOKENS.listingCache, (get) => new InMemoryListingCache(get(TOKENS.clock), config.listingCache.maxBytes));
   }
+  if (store.kind !== 'postgres') register(c, TOKENS.postgres, () => null);
+  // The counters and their exposition (GET /metrics): the application sees only the counting Metrics port.
+  register(c, TOKENS.prometheusMetrics, (get) => {
+    if (!config.metricsEnabled) return null;
+    const sessions = get(TOKENS.sessionStore);
+    const redis = get(TOKENS.redis);
+    const storeGauges = redis === null ? undefined : { topology: redis.topology, up: () => redis.isReady, replicationShortfalls: () => replicationShortfalls };
+    return new PrometheusMetrics(sessions instanceof InMemorySessionStore ? () => sessions.size : undefined, storeGauges);
+  });
+  register(c, TOKENS.metrics, (get) => {
+    const tracing = get(TOKENS.tracing);
+    const metrics = get(TOKENS.prometheusMetrics) ?? new NoMetrics();
+    return tracing === null ? metrics : new TracedMetrics(metrics, tracing);
+  });
+  const attemptLimiter = (perMinute: number, name: string) => (get: Resolver): AttemptLimiter => {
+    if (perMinute === 0) return new NoAttemptLimit();
+    const postgres = get(TOKENS.postgres);
+    if (postgres !== null) return new FlexibleAttemptLimiter(perMinute, name, { pool: postgres.pool, tableName: 'rate_limits' });
+    const redis = get(TOKENS.redis);
+    return new FlexibleAttemptLimiter(
+      perMinute,
+      name,
+      redis === null || store.kind !== 'redis' ? undefined : { connection: redis, keyPrefix: store.keyPrefix },
+    );
+  };
+  register(c, TOKENS.authLimiter, attemptLimiter(config.authRateLimitPerMinute, 'auth-fail'));
+  register(c, TOKENS.oauthStartLimiter, attemptLimiter(config.oauthStartRateLimitPerMinute, 'oauth-start'));
 
-  if (store.kind !== 'postgres') c.register(TOKENS.postgres, { useFactory: () => null });
-
-  single(TOKENS.atlassianHttp, (r) => {
-    const metrics = r.resolve<Metrics>(TOKENS.metrics);
-    const clock = r.resolve<Clock>(TOKENS.clock);
-    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
+  register(c, TOKENS.atlassianHttp, (get) => {
+    const metrics = get(TOKENS.metrics);
+    const clock = get(TOKENS.clock);
+    const redis = get(TOKENS.redis);
     // Quota blocks live where sessions do: on Redis every instance sees a block any of them recorded.
-    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
+    const postgres = get(TOKENS.postgres);
     const blocks = redis !== null && store.kind === 'redis'
       ? new RedisQuotaBlocks(redis, store.keyPrefix, clock)
       : postgres !== null ? new PostgresQuotaBlocks(postgres.pool, clock) : new InMemoryQuotaBlocks(clock);
@@ -259,8 +282,10 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
           rateLimitBaseMs: RATE_LIMIT_BASE_MS,
         },
         userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+Atlassian connector)`,
-        tracing: r.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
+        tracing: get(TOKENS.tracing) ?? undefined,
         maxInFlight: config.atlassian.maxInFlight,
+        // Deadlines are made on the service's clock (ConnectionAccess), so they are read on it too.
+        now: () => clock.now(),
       },
       logger,
       (call) => metrics.upstreamCall(call),
@@ -268,74 +293,76 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       quota,
     );
   });
-  single(TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));
-  single<AtlassianOAuthGateway>(TOKENS.oauthGateway, (r) =>
-    new HttpAtlassianOAuthGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
+  register(c, TOKENS.atlassianUrls, () => new AtlassianUrls(config.atlassian.apiUrl, config.atlassian.siteUrlTemplate));
+  register(c, TOKENS.oauthGateway, (get) =>
+    new HttpAtlassianOAuthGateway(get(TOKENS.atlassianHttp), get(TOKENS.atlassianUrls), config.atlassian.authUrl, config.oauth),
   );
-  single<JiraGateway>(TOKENS.jiraGateway, (r) =>
-    new HttpJiraGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.concurrency, config.atlassian.maxItems),
+  register(c, TOKENS.jiraGateway, (get) =>
+    new HttpJiraGateway(get(TOKENS.atlassianHttp), get(TOKENS.atlassianUrls), config.atlassian.concurrency, config.atlassian.maxItems),
   );
-  single<ConfluenceGateway>(TOKENS.confluenceGateway, (r) =>
-    new HttpConfluenceGateway(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls), config.atlassian.maxItems),
+  register(c, TOKENS.confluenceGateway, (get) =>
+    new HttpConfluenceGateway(get(TOKENS.atlassianHttp), get(TOKENS.atlassianUrls), config.atlassian.maxItems),
   );
+  register(c, TOKENS.siteDirectory, (get) => new HttpSiteDirectory(get(TOKENS.atlassianHttp), get(TOKENS.atlassianUrls)));
 
-  single<SiteDirectory>(TOKENS.siteDirectory, (r) => new HttpSiteDirectory(r.resolve(TOKENS.atlassianHttp), r.resolve(TOKENS.atlassianUrls)));
-  single(TOKENS.tokenRefresher, (r) =>
+  register(c, TOKENS.tokenRefresher, (get) =>
     new TokenRefresher(
-      r.resolve(TOKENS.sessionStore),
-      r.resolve(TOKENS.oauthGateway),
-      r.resolve(TOKENS.lock),
-      r.resolve(TOKENS.tokenGenerator),
-      r.resolve(TOKENS.clock),
+      get(TOKENS.sessionStore),
+      get(TOKENS.oauthGateway),
+      get(TOKENS.lock),
+      get(TOKENS.tokenGenerator),
+      get(TOKENS.clock),
       logger,
       refreshSettings(config),
-      r.resolve(TOKENS.metrics),
+      get(TOKENS.metrics),
     ),
   );
-  single(TOKENS.connectionAccess, (r) =>
-    new ConnectionAccess(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.tokenRefresher), r.resolve(TOKENS.clock)),
+  register(c, TOKENS.connectionAccess, (get) =>
+    new ConnectionAccess(get(TOKENS.sessionStore), get(TOKENS.tokenRefresher), get(TOKENS.clock), config.atlassian.deadlineMs),
   );
-  single(TOKENS.startOAuth, (r) =>
-    new StartOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
+
+  register(c, TOKENS.startOAuth, (get) =>
+    new StartOAuth(get(TOKENS.sessionStore), get(TOKENS.oauthGateway), get(TOKENS.tokenGenerator), get(TOKENS.clock), {
       stateTtlSeconds: config.oauthStateTtlSeconds,
       pkce: config.oauthPkce,
     }),
   );
-  single(TOKENS.completeOAuth, (r) =>
-    new CompleteOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.oauthGateway), r.resolve(TOKENS.tokenGenerator), r.resolve(TOKENS.clock), {
+  register(c, TOKENS.completeOAuth, (get) =>
+    new CompleteOAuth(get(TOKENS.sessionStore), get(TOKENS.oauthGateway), get(TOKENS.tokenGenerator), get(TOKENS.clock), {
       completionTtlSeconds: config.oauthCompletionTtlSeconds,
     }),
   );
-  single(TOKENS.finishOAuth, (r) => new FinishOAuth(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.clock)));
-  single(TOKENS.authenticateWithToken, (r) =>
+  register(c, TOKENS.finishOAuth, (get) => new FinishOAuth(get(TOKENS.sessionStore), get(TOKENS.clock)));
+  register(c, TOKENS.authenticateWithToken, (get) =>
     new AuthenticateWithToken(
-      r.resolve(TOKENS.sessionStore),
-      r.resolve(TOKENS.jiraGateway),
-      r.resolve(TOKENS.confluenceGateway),
-      r.resolve(TOKENS.siteDirectory),
-      r.resolve(TOKENS.tokenGenerator),
-      r.resolve(TOKENS.clock),
-      { defaultSite: config.atlassian.defaultSite },
+      get(TOKENS.sessionStore),
+      get(TOKENS.jiraGateway),
+      get(TOKENS.confluenceGateway),
+      get(TOKENS.siteDirectory),
+      get(TOKENS.tokenGenerator),
+      get(TOKENS.clock),
+      { defaultSite: config.atlassian.defaultSite, deadlineMs: config.atlassian.deadlineMs },
     ),
   );
-  single(TOKENS.cachedListings, (r) =>
+  register(c, TOKENS.cachedListings, (get) =>
     new CachedListings(
-      r.resolve(TOKENS.sessionStore),
-      r.resolve(TOKENS.connectionAccess),
-      r.resolve(TOKENS.listingCache),
-      r.resolve(TOKENS.clock),
-      r.resolve(TOKENS.metrics),
+      get(TOKENS.sessionStore),
+      get(TOKENS.connectionAccess),
+      get(TOKENS.listingCache),
+      get(TOKENS.clock),
+      get(TOKENS.metrics),
       listingSettings(config),
     ),
   );
-  single(TOKENS.listProjects, (r) => new ListProjects(r.resolve(TOKENS.cachedListings), r.resolve(TOKENS.jiraGateway)));
-  single(TOKENS.listSpaces, (r) => new ListSpaces(r.resolve(TOKENS.cachedListings), r.resolve(TOKENS.confluenceGateway)));
-  single(TOKENS.getSession, (r) => new GetSession(r.resolve(TOKENS.sessionStore)));
-  single(TOKENS.endSession, (r) => new EndSession(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
-  single(TOKENS.disconnectProduct, (r) => new DisconnectProduct(r.resolve(TOKENS.sessionStore), r.resolve(TOKENS.listingCache)));
-  single(TOKENS.readiness, (r) => {
-    const redis = r.resolve<RedisConnection | null>(TOKENS.redis);
-    const postgres = r.resolve<PostgresDatabase | null>(TOKENS.postgres);
+  register(c, TOKENS.listProjects, (get) => new ListProjects(get(TOKENS.cachedListings), get(TOKENS.jiraGateway)));
+  register(c, TOKENS.listSpaces, (get) => new ListSpaces(get(TOKENS.cachedListings), get(TOKENS.confluenceGateway)));
+  register(c, TOKENS.getSession, (get) => new GetSession(get(TOKENS.sessionStore)));
+  register(c, TOKENS.endSession, (get) => new EndSession(get(TOKENS.sessionStore), get(TOKENS.listingCache)));
+  register(c, TOKENS.disconnectProduct, (get) => new DisconnectProduct(get(TOKENS.sessionStore), get(TOKENS.listingCache)));
+
+  register(c, TOKENS.readiness, (get) => {
+    const redis = get(TOKENS.redis);
+    const postgres = get(TOKENS.postgres);
     return new Readiness(
       { session_store: () => (redis !== null ? redis.ping() : postgres !== null ? postgres.ping() : Promise.resolve()) },
       undefined,
@@ -344,29 +371,30 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
   });
 
   // Resolve everything once: a missing registration fails at start, not on the first request.
-  for (const token of Object.values(TOKENS)) c.resolve(token);
+  const every: readonly Token<unknown>[] = Object.values(TOKENS);
+  for (const token of every) resolve(c, token);
   return c;
 }
 
 /** What the HTTP adapter needs, resolved from the container. */
 export function appDependencies(c: DependencyContainer): AppDependencies {
   return {
-    startOAuth: c.resolve(TOKENS.startOAuth),
-    completeOAuth: c.resolve(TOKENS.completeOAuth),
-    finishOAuth: c.resolve(TOKENS.finishOAuth),
-    authenticateWithToken: c.resolve(TOKENS.authenticateWithToken),
-    listProjects: c.resolve(TOKENS.listProjects),
-    listSpaces: c.resolve(TOKENS.listSpaces),
-    getSession: c.resolve(TOKENS.getSession),
-    endSession: c.resolve(TOKENS.endSession),
-    disconnectProduct: c.resolve(TOKENS.disconnectProduct),
-    metrics: c.resolve(TOKENS.metrics),
-    metricsEndpoint: metricsEndpointOf(c.resolve<PrometheusMetrics | null>(TOKENS.prometheusMetrics)),
-    authLimiter: c.resolve(TOKENS.authLimiter),
-    oauthStartLimiter: c.resolve(TOKENS.oauthStartLimiter),
-    logger: c.resolve(TOKENS.logger),
-    readiness: c.resolve(TOKENS.readiness),
-    tracing: c.resolve<OtelTracing | null>(TOKENS.tracing) ?? undefined,
+    startOAuth: resolve(c, TOKENS.startOAuth),
+    completeOAuth: resolve(c, TOKENS.completeOAuth),
+    finishOAuth: resolve(c, TOKENS.finishOAuth),
+    authenticateWithToken: resolve(c, TOKENS.authenticateWithToken),
+    listProjects: resolve(c, TOKENS.listProjects),
+    listSpaces: resolve(c, TOKENS.listSpaces),
+    getSession: resolve(c, TOKENS.getSession),
+    endSession: resolve(c, TOKENS.endSession),
+    disconnectProduct: resolve(c, TOKENS.disconnectProduct),
+    metrics: resolve(c, TOKENS.metrics),
+    metricsEndpoint: metricsEndpointOf(resolve(c, TOKENS.prometheusMetrics)),
+    authLimiter: resolve(c, TOKENS.authLimiter),
+    oauthStartLimiter: resolve(c, TOKENS.oauthStartLimiter),
+    logger: resolve(c, TOKENS.logger),
+    readiness: resolve(c, TOKENS.readiness),
+    tracing: resolve(c, TOKENS.tracing) ?? undefined,
   };
 }
 
@@ -397,21 +425,21 @@ export function buildService(
 
 /** Connects what must be reachable before the service takes requests; fails fast when it is not. */
 export async function openContainer(c: DependencyContainer): Promise<void> {
-  const redis = c.resolve<RedisConnection | null>(TOKENS.redis);
+  const redis = resolve(c, TOKENS.redis);
   if (redis !== null) {
     await redis.connect();
     await redis.ping();
   }
   // Migrates before the service listens; an unreachable database fails the start like an unreachable Redis.
-  await c.resolve<PostgresDatabase | null>(TOKENS.postgres)?.open();
+  await resolve(c, TOKENS.postgres)?.open();
 }
 
 /** Releases what the container opened (sockets, connections). */
 export async function closeContainer(c: DependencyContainer): Promise<void> {
   // Before Redis closes: the refresher may hold rotated tokens that the store has not taken yet.
-  await c.resolve<TokenRefresher>(TOKENS.tokenRefresher).close();
-  c.resolve<AtlassianHttp>(TOKENS.atlassianHttp).close();
-  await c.resolve<OtelTracing | null>(TOKENS.tracing)?.shutdown().catch(() => undefined);
-  await c.resolve<RedisConnection | null>(TOKENS.redis)?.close();
-  await c.resolve<PostgresDatabase | null>(TOKENS.postgres)?.close().catch(() => undefined);
+  await resolve(c, TOKENS.tokenRefresher).close();
+  resolve(c, TOKENS.atlassianHttp).close();
+  await resolve(c, TOKENS.tracing)?.shutdown().catch(() => undefined);
+  await resolve(c, TOKENS.redis)?.close();
+  await resolve(c, TOKENS.postgres)?.close().catch(() => undefined);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Deadline } from '../domain/deadline.js';
 import { AppError, RetryableError } from '../domain/errors.js';
 import type { Product } from '../domain/product.js';
 import type { Connection } from '../domain/session.js';
@@ -38,7 +39,8 @@ export interface Listing<T> {
   readonly staleBecause?: 'rate_limited';
 }
 
-export type ListingFetch<T> = (credentials: AtlassianCredentials, connection: Connection) => Promise<readonly T[]>;
+/** Reads a listing from Atlassian; every call it makes ends by `deadline`, the request's (see ConnectionAccess). */
+export type ListingFetch<T> = (credentials: AtlassianCredentials, connection: Connection, deadline: Deadline) => Promise<readonly T[]>;
 
 /** One request's listing: whose it is and how to read it from Atlassian. */
 interface Read {
@@ -48,6 +50,8 @@ interface Read {
   readonly sessionId: string;
   readonly sessionToken: string | undefined;
   readonly product: Product;
+  /** The request's one upstream deadline (ConnectionAccess's), made when it arrived: waits and reads end by it. */
+  readonly deadline: Deadline;
   readonly fetch: ListingFetch<unknown>;
 }
 
@@ -96,8 +100,9 @@ export class CachedListings {
     fetch: ListingFetch<T>,
     options: { fresh?: boolean } = {},
   ): Promise<Listing<T>> {
+    const deadline = this.access.newDeadline();
     if (this.settings.ttlMs === 0) {
-      const items = await this.access.run(sessionToken, product, fetch);
+      const items = await this.access.run(sessionToken, product, fetch, deadline);
       // Hashed only when a cursor needs it: without the cache every request pays for what it computes.
       return {
         items,
@@ -110,7 +115,7 @@ export class CachedListings {
     const session = await loadSession(this.store, sessionToken);
     const connection = requireConnection(session, product);
     const key = listingKey(session.id, connection);
-    const read: Read = { key, connection, sessionId: session.id, sessionToken, product, fetch };
+    const read: Read = { key, connection, sessionId: session.id, sessionToken, product, deadline, fetch };
     const now = this.clock.now();
     const cached = await this.cache.get(key);
     if (cached !== undefined && options.fresh !== true) {
@@ -164,7 +169,8 @@ export class CachedListings {
           await release();
         }
       }
-      if (polls >= maxPolls) {
+      // A wait past the request's deadline would only end in a read it may no longer start.
+      if (polls >= maxPolls || this.clock.now() >= read.deadline) {
         throw new RetryableError('upstream_unavailable', 'Another request is reading this listing from Atlassian. Try again shortly.', 1);
       }
       await new Promise((resolve) => setTimeout(resolve, this.settings.pollIntervalMs));
@@ -173,13 +179,13 @@ export class CachedListings {
     }
   }
 
-  private async readUpstream({ key, connection, sessionId, sessionToken, product, fetch }: Read): Promise<CachedListingEntry> {
+  private async readUpstream({ key, connection, sessionId, sessionToken, product, deadline, fetch }: Read): Promise<CachedListingEntry> {
     const fetchedAt = this.clock.now();
     let used = connection;
-    const items = await this.access.run(sessionToken, product, async (credentials, current) => {
+    const items = await this.access.run(sessionToken, product, async (credentials, current, deadline) => {
       used = current;
-      return fetch(credentials, current);
-    });
+      return fetch(credentials, current, deadline);
+    }, deadline);
     const entry: CachedListingEntry = { items, fetchedAt, version: versionOf(items) };
     const retainMs = this.settings.ttlMs + this.settings.staleMs + RATE_LIMITED_RETAIN_MS;
     // The session may have changed since the key was made. A token refresh (same connection, new version): the

@@ -1,3 +1,4 @@
+import type { Deadline } from '../domain/deadline.js';
 import { AppError, RetryableError } from '../domain/errors.js';
 import { PRODUCT_NAMES } from '../domain/product.js';
 import type { Connection, OAuthConnection } from '../domain/session.js';
@@ -77,22 +78,26 @@ export class TokenRefresher {
     return this.unsaved.current(sessionId, stored);
   }
 
-  /** A connection newer than `stale`: refreshed here, by another caller, or reconnected by the user. */
-  refresh(sessionId: string, stale: OAuthConnection): Promise<Connection> {
+  /**
+   * A connection newer than `stale`: refreshed here, by another caller, or reconnected by the user. `deadline` is
+   * the waiting client request's: the token call and the wait for another instance's refresh end by it. Callers
+   * joining a refresh in flight share the deadline of the one that started it.
+   */
+  refresh(sessionId: string, stale: OAuthConnection, deadline?: Deadline): Promise<Connection> {
     const key = keyOf(sessionId, stale.product);
     // Never send a refresh token that this process already knows to be replaced.
     const held = this.unsaved.current(sessionId, stale);
     if (held !== stale) return Promise.resolve(held);
     let flight = this.flights.get(key);
     if (flight === undefined) {
-      flight = this.refreshOnce(sessionId, stale).finally(() => this.flights.delete(key));
+      flight = this.refreshOnce(sessionId, stale, deadline).finally(() => this.flights.delete(key));
       this.flights.set(key, flight);
     }
     return flight;
   }
 
-  private async refreshOnce(sessionId: string, stale: OAuthConnection): Promise<Connection> {
-    const deadline = this.clock.now() + this.settings.waitTimeoutMs;
+  private async refreshOnce(sessionId: string, stale: OAuthConnection, requestDeadline?: Deadline): Promise<Connection> {
+    const deadline = Math.min(this.clock.now() + this.settings.waitTimeoutMs, requestDeadline ?? Infinity);
     for (;;) {
       const newer = await this.newerThan(sessionId, stale);
       if (newer !== undefined) return newer;
@@ -100,7 +105,7 @@ export class TokenRefresher {
       if (release !== undefined) {
         try {
           // The previous holder may have finished between our read and our lease.
-          return (await this.newerThan(sessionId, stale)) ?? (await this.refreshNow(sessionId, stale));
+          return (await this.newerThan(sessionId, stale)) ?? (await this.refreshNow(sessionId, stale, requestDeadline));
         } finally {
           await release();
         }
@@ -127,7 +132,7 @@ export class TokenRefresher {
     return current.version === stale.version ? undefined : current;
   }
 
-  private async refreshNow(sessionId: string, stale: OAuthConnection): Promise<Connection> {
+  private async refreshNow(sessionId: string, stale: OAuthConnection, deadline?: Deadline): Promise<Connection> {
     const product = stale.product;
     const key = keyOf(sessionId, product);
     if (stale.refreshToken === undefined) return this.drop(sessionId, stale, 'no refresh token (offline_access not granted)');
@@ -138,7 +143,7 @@ export class TokenRefresher {
     let granted;
     const sentAt = this.clock.now();
     try {
-      granted = await this.oauth.refresh(product, stale.refreshToken);
+      granted = await (deadline === undefined ? this.oauth.refresh(product, stale.refreshToken) : this.oauth.refresh(product, stale.refreshToken, deadline));
     } catch (error) {
       const refused = error instanceof AppError && error.code === 'invalid_grant';
       this.metrics?.tokenRefresh(refused ? 'refused' : 'failed');

@@ -1,4 +1,5 @@
 import type { Product } from './product.js';
+import { normaliseSite, type SiteHost } from './site.js';
 
 /** The Atlassian site a connection reaches. `id` is the cloudId when known (always for OAuth). */
 export interface ConnectedSite {
@@ -82,6 +83,14 @@ export interface OAuthCompletion {
   readonly expiresAt: number;
 }
 
-export function siteHostOf(site: ConnectedSite): string {
-  return new URL(site.url).host;
+/**
+ * The site's host, validated again: a stored or upstream URL is data, not a proof. Undefined when the URL is not
+ * an Atlassian Cloud site's.
+ */
+export function siteHostOf(site: ConnectedSite): SiteHost | undefined {
+  try {
+    return normaliseSite(new URL(site.url).host);
+  } catch {
+    return undefined;
+  }
 }

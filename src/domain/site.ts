@@ -6,13 +6,26 @@ const CLOUD_SUFFIX = '.atlassian.net';
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_INPUT_LENGTH = 300;
 
+declare const siteHostBrand: unique symbol;
+declare const cloudIdBrand: unique symbol;
+
+/**
+ * A host that `normaliseSite` accepted (`acme.atlassian.net`). The brand makes the SSRF rule a type: every URL
+ * builder, the credentials and the site directory take only a SiteHost, and `normaliseSite` is the only way to
+ * make one, so a string the user typed cannot reach a URL without a compile error.
+ */
+export type SiteHost = string & { readonly [siteHostBrand]: true };
+
+/** A cloudId that `isCloudId` accepted: safe in a URL path. The same guarantee as SiteHost, for the gateway route. */
+export type CloudId = string & { readonly [cloudIdBrand]: true };
+
 /**
  * Normalises what a user typed as their site into the site's host (`acme.atlassian.net`).
  * Accepts `acme`, `acme.atlassian.net` and `https://acme.atlassian.net` (with or without a trailing slash),
  * case-insensitively. Refuses every other form — other domains, IPs, ports, paths, queries, userinfo, whitespace —
  * so no request can leave the service for a host the user chose.
  */
-export function normaliseSite(input: string): string {
+export function normaliseSite(input: string): SiteHost {
   if (input.length === 0) throw new InvalidSiteError('it is empty');
   if (input.length > MAX_INPUT_LENGTH) throw new InvalidSiteError('it is too long');
   if (/[\s\u0000-\u001f\u007f]/u.test(input)) throw new InvalidSiteError('it contains whitespace or control characters');
@@ -30,9 +43,20 @@ export function normaliseSite(input: string): string {
   const name = rest.endsWith(CLOUD_SUFFIX) ? rest.slice(0, -CLOUD_SUFFIX.length) : rest;
   if (name.includes('.')) throw new InvalidSiteError('it is not an atlassian.net site');
   if (!LABEL.test(name)) throw new InvalidSiteError('the site name is not a valid host label');
-  return `${name}${CLOUD_SUFFIX}`;
+  return `${name}${CLOUD_SUFFIX}` as SiteHost;
 }
 
-export function siteUrl(host: string): string {
+export function siteUrl(host: SiteHost): string {
   return `https://${host}`;
+}
+
+/** CloudIds are UUIDs; anything else in a URL path would be a corrupted record or a hostile answer. */
+export function isCloudId(value: string): value is CloudId {
+  return /^[A-Za-z0-9-]{1,64}$/.test(value);
+}
+
+/** For values known to be cloudIds (configuration, tests); data from outside is checked with `isCloudId`. */
+export function parseCloudId(value: string): CloudId {
+  if (!isCloudId(value)) throw new TypeError('not a cloudId');
+  return value;
 }

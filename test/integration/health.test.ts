@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
-import { TOKENS } from '../../src/composition-root.js';
+import { resolve, TOKENS } from '../../src/composition-root.js';
 import { call, startHarness, type Harness } from '../support/harness.js';
 import { REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 
@@ -48,7 +47,7 @@ describe('health endpoints for orchestrators', function () {
       expect((await call(h.url('/health/ready'))).status).to.equal(200);
 
       // The service's own client loses its connection; the shared server is untouched.
-      await h.service.container.resolve<RedisConnection>(TOKENS.redis).close();
+      await resolve(h.service.container, TOKENS.redis)!.close();
       const res = await call(h.url('/health/ready'));
       expect(res.status).to.equal(503);
       expect(res.body.error.code).to.equal('not_ready');

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import type { AttemptLimiter } from '../../src/application/ports/attempt-limiter.js';
-import type { Lock } from '../../src/application/ports/lock.js';
-import { TOKENS } from '../../src/composition-root.js';
+import { resolve, TOKENS } from '../../src/composition-root.js';
 import { call, connectWithToken, expectError, startHarness, USER, withSession, type Harness } from '../support/harness.js';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../support/redis-servers.js';
 import { expectAppError } from '../support/port-fakes.js';
@@ -70,8 +68,8 @@ describe('a paused Redis (REDIS_COMMAND_TIMEOUT_MS=300)', function () {
   });
 
   it('the refresh lock and the limiter fail instead of hanging', async () => {
-    await expectAppError(h.service.container.resolve<Lock>(TOKENS.lock).tryAcquire('refresh:stall:jira', 1_000), 'store_unavailable');
-    const limiter = h.service.container.resolve<AttemptLimiter>(TOKENS.authLimiter);
+    await expectAppError(resolve(h.service.container, TOKENS.lock).tryAcquire('refresh:stall:jira', 1_000), 'store_unavailable');
+    const limiter = resolve(h.service.container, TOKENS.authLimiter);
     let failed = false;
     await limiter.reserve('127.0.0.1').catch(() => (failed = true));
     expect(failed, 'the limiter answered from a paused Redis').to.equal(true);

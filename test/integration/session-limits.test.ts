@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import type { SessionStore } from '../../src/application/ports/session-store.js';
-import { TOKENS } from '../../src/composition-root.js';
+import { resolve, TOKENS } from '../../src/composition-root.js';
 import type { InMemorySessionStore } from '../../src/infrastructure/session/in-memory-session-store.js';
 import { call, connectWithToken, consent, expectError, startHarness, startOAuthFlow, withSession, type Harness } from '../support/harness.js';
 import { FixedClock } from '../support/port-fakes.js';
@@ -135,7 +134,7 @@ for (const kind of ['memory', 'redis'] as const) {
 
           for (let i = 0; i < 200; i++) await startOAuthFlow(h, 'confluence');
 
-          const store = h.service.container.resolve<SessionStore>(TOKENS.sessionStore) as InMemorySessionStore;
+          const store = resolve(h.service.container, TOKENS.sessionStore) as InMemorySessionStore;
           expect(store.size).to.be.at.most(20);
           expect((await call(h.url('/jira/projects'), withSession(token))).status).to.equal(200);
         });

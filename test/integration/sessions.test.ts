@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { SessionStore } from '../../src/application/ports/session-store.js';
-import { TOKENS } from '../../src/composition-root.js';
+import { resolve, TOKENS } from '../../src/composition-root.js';
 import { sessionIdOf } from '../../src/domain/session-token.js';
 import {
   call,
@@ -34,7 +34,7 @@ describe('sessions', () => {
   }
 
   function store(): SessionStore {
-    return h.service.container.resolve<SessionStore>(TOKENS.sessionStore);
+    return resolve(h.service.container, TOKENS.sessionStore);
   }
 
   describe('one session holds Jira and Confluence side by side', () => {

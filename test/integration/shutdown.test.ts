@@ -46,7 +46,8 @@ describe('graceful shutdown (separate process)', function () {
       () => call(`${service!.baseUrl}/`).then(() => 'answered', (error: Error) => error.message),
       (outcome) => outcome !== 'answered',
     );
-    expect(refused).to.match(/ECONNREFUSED/);
+    // Refused, or (a connection accepted just before the listener closed) closed unanswered as idle.
+    expect(refused).to.match(/ECONNREFUSED|ECONNRESET|socket hang up/);
     expect(answered, 'new connections were refused while the request was still in flight').to.equal(false);
     const answer = await inFlight;
     expect(answer.status).to.equal(200);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { TOKENS } from '../../src/composition-root.js';
+import { resolve, TOKENS } from '../../src/composition-root.js';
 import { CLIENTS, USER, call, connectWithOAuth, connectWithToken, startHarness, withSession, type Harness } from '../support/harness.js';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -113,7 +113,7 @@ describe('OpenTelemetry traces', function () {
   it('is off without OTEL_EXPORTER_OTLP_ENDPOINT: no tracer, and nothing is sent on to Atlassian', async () => {
     const h = await startHarness();
     try {
-      expect(h.service.container.resolve(TOKENS.tracing)).to.equal(null);
+      expect(resolve(h.service.container, TOKENS.tracing)).to.equal(null);
       const login = await connectWithToken(h, 'jira');
       await call(h.url('/jira/projects'), withSession(login.body.session_token, { headers: { 'X-Session-Token': login.body.session_token, traceparent: TRACEPARENT } }));
       expect(h.fake.requests.length).to.be.greaterThan(0);

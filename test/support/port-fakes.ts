@@ -115,10 +115,13 @@ export function silentLogger(): Logger & { lines: { level: string; args: unknown
 
 export const FAST_REFRESH: RefreshSettings = { lockTtlMs: 5_000, waitTimeoutMs: 2_000, pollIntervalMs: 5 };
 
+/** The UPSTREAM_DEADLINE_MS of ConnectionAccess in unit tests: each request's deadline is the clock's now plus this. */
+export const TEST_DEADLINE_MS = 30_000;
+
 /** ConnectionAccess with a real TokenRefresher over the given store and a stubbed OAuth gateway. */
 export function makeConnectionAccess(store: SessionStore, clock: Clock, oauth = stubOAuthGateway()) {
   const refresher = new TokenRefresher(store, oauth, new InMemoryLock(clock), new SequenceTokenGenerator(), clock, silentLogger(), FAST_REFRESH);
-  return { access: new ConnectionAccess(store, refresher, clock), refresher, oauth };
+  return { access: new ConnectionAccess(store, refresher, clock, TEST_DEADLINE_MS), refresher, oauth };
 }
 
 /** The defaults of LISTING_CACHE_TTL_SECONDS and LISTING_STALE_SECONDS, with a short poll for cross-instance waits. */

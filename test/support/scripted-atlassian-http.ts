@@ -7,6 +7,8 @@ export interface ScriptedRequest {
   readonly url: string;
   readonly authorization?: string;
   readonly body?: unknown;
+  /** The deadline the caller passed, if any. */
+  readonly deadline?: number;
 }
 
 /** Answers one request: an upstream response, or a thrown error (what AtlassianHttp throws for no answer). */
@@ -24,11 +26,16 @@ export class ScriptedAtlassianHttp extends AtlassianHttp {
   }
 
   override async get(url: string, options: RequestOptions = {}): Promise<UpstreamResponse> {
-    return this.answer({ method: 'GET', url, ...(options.authorization === undefined ? {} : { authorization: options.authorization }) });
+    return this.answer({
+      method: 'GET',
+      url,
+      ...(options.authorization === undefined ? {} : { authorization: options.authorization }),
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    });
   }
 
-  override async postJson(url: string, body: unknown): Promise<UpstreamResponse> {
-    return this.answer({ method: 'POST', url, body });
+  override async postJson(url: string, body: unknown, options: RequestOptions = {}): Promise<UpstreamResponse> {
+    return this.answer({ method: 'POST', url, body, ...(options.deadline === undefined ? {} : { deadline: options.deadline }) });
   }
 
   private answer(request: ScriptedRequest): UpstreamResponse {

@@ -1,5 +1,7 @@
+import type { Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
+import type { CloudId } from '../../domain/site.js';
 
 export interface OAuthTokens {
   readonly accessToken: string;
@@ -10,7 +12,7 @@ export interface OAuthTokens {
 
 export interface AccessibleResource {
   /** The cloudId. */
-  readonly id: string;
+  readonly id: CloudId;
   readonly name: string;
   readonly url: string;
   readonly scopes: readonly string[];
@@ -35,6 +37,7 @@ export interface AtlassianOAuthGateway {
   authorizationUrl(product: Product, state: string, codeChallenge?: string): string;
   /** `codeVerifier` is sent when the authorization request carried a challenge. */
   exchangeCode(product: Product, code: string, codeVerifier?: string): Promise<OAuthTokens>;
-  refresh(product: Product, refreshToken: string): Promise<OAuthTokens>;
+  /** Ends by `deadline` when a client request waits for it; without one (a background retry), by the adapter's own bound. */
+  refresh(product: Product, refreshToken: string, deadline?: Deadline): Promise<OAuthTokens>;
   accessibleResources(accessToken: string): Promise<AccessibleResource[]>;
 }

@@ -1,7 +1,8 @@
+import { deadlineAfter, type Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import type { Product } from '../../domain/product.js';
 import type { ApiTokenConnection } from '../../domain/session.js';
-import { normaliseSite, siteUrl } from '../../domain/site.js';
+import { normaliseSite, siteUrl, type CloudId } from '../../domain/site.js';
 import type { ApiTokenCredentials, AtlassianIdentity } from '../ports/atlassian-credentials.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConfluenceGateway } from '../ports/confluence-gateway.js';
@@ -33,10 +34,12 @@ export class AuthenticateWithToken {
     private readonly sites: SiteDirectory,
     private readonly tokens: TokenGenerator,
     private readonly clock: Clock,
-    private readonly settings: { readonly defaultSite?: string },
+    /** `deadlineMs` (UPSTREAM_DEADLINE_MS) bounds all the upstream calls of one login together. */
+    private readonly settings: { readonly defaultSite?: string; readonly deadlineMs: number },
   ) {}
 
   async execute(input: AuthenticateWithTokenInput): Promise<AuthenticateWithTokenOutput> {
+    const deadline = deadlineAfter(this.clock.now(), this.settings.deadlineMs);
     const requested = input.site ?? this.settings.defaultSite;
     if (requested === undefined) {
       throw new AppError('validation_error', 'site is required: this server has no default Atlassian site.', {
@@ -46,7 +49,7 @@ export class AuthenticateWithToken {
     // Validated before anything leaves the service: the host is the only part of an upstream URL a caller controls.
     const host = normaliseSite(requested);
     const credentials: ApiTokenCredentials = { kind: 'api_token', host, email: input.email, apiToken: input.apiToken };
-    const cloudId = await this.verifySiteOrGateway(input.product, credentials).catch((error: unknown) => {
+    const cloudId = await this.verifySiteOrGateway(input.product, credentials, deadline).catch((error: unknown) => {
       // The site refused is named apart from the message, so a client can say which one it was (the default?).
       throw error instanceof AppError && error.code === 'invalid_credentials' ? new AppError(error.code, error.message, { site: host }) : error;
     });
@@ -75,16 +78,16 @@ export class AuthenticateWithToken {
    * route is the one that worked. A gateway failure other than a refusal (`insufficient_scope`, a rate limit, an
    * outage, also while looking up the cloudId) is the answer: it says more than the site's refusal.
    */
-  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials): Promise<string | undefined> {
+  private async verifySiteOrGateway(product: Product, credentials: ApiTokenCredentials, deadline: Deadline): Promise<CloudId | undefined> {
     try {
-      await this.verify(product, credentials);
+      await this.verify(product, credentials, deadline);
       return undefined;
     } catch (refused) {
       if (!(refused instanceof AppError) || refused.code !== 'invalid_credentials') throw refused;
-      const cloudId = await this.sites.cloudIdOf(credentials.host);
+      const cloudId = await this.sites.cloudIdOf(credentials.host, deadline);
       if (cloudId === undefined) throw refused;
       try {
-        await this.verify(product, { ...credentials, gatewayCloudId: cloudId });
+        await this.verify(product, { ...credentials, gatewayCloudId: cloudId }, deadline);
         return cloudId;
       } catch (error) {
         throw error instanceof AppError && error.code === 'invalid_credentials' ? refused : error;
@@ -92,7 +95,7 @@ export class AuthenticateWithToken {
     }
   }
 
-  private verify(product: Product, credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
-    return product === 'jira' ? this.jira.verifyCredentials(credentials) : this.confluence.verifyCredentials(credentials);
+  private verify(product: Product, credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
+    return product === 'jira' ? this.jira.verifyCredentials(credentials, deadline) : this.confluence.verifyCredentials(credentials, deadline);
   }
 }

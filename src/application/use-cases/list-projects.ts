@@ -30,7 +30,7 @@ export class ListProjects {
     const listing = await this.listings.list<Project>(
       input.sessionToken,
       'jira',
-      (credentials, connection) => this.jira.listProjects(credentials, connection.site.url),
+      (credentials, connection, deadline) => this.jira.listProjects(credentials, connection.site.url, deadline),
       { fresh: input.fresh === true },
     );
     const page = input.page === undefined ? { items: listing.items, total: listing.items.length } : pageOf(listing.items, listing.version, input.page);

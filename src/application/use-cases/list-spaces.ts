@@ -30,7 +30,7 @@ export class ListSpaces {
     const listing = await this.listings.list<Space>(
       input.sessionToken,
       'confluence',
-      (credentials, connection) => this.confluence.listSpaces(credentials, connection.site.url),
+      (credentials, connection, deadline) => this.confluence.listSpaces(credentials, connection.site.url, deadline),
       { fresh: input.fresh === true },
     );
     const page = input.page === undefined ? { items: listing.items, total: listing.items.length } : pageOf(listing.items, listing.version, input.page);

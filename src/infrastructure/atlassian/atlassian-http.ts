@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import fetch, { type RequestInit, type Response } from 'node-fetch';
 import type { Logger } from '../../application/ports/logger.js';
+import { deadlineAfter, type Deadline } from '../../domain/deadline.js';
 import { AppError, RetryableError, UpstreamUnauthorizedError } from '../../domain/errors.js';
 import { atlassianMessage, upstreamText } from './atlassian-errors.js';
 import { AttemptSignal } from './attempt-signal.js';
@@ -12,7 +13,7 @@ import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } fr
 export interface AtlassianHttpOptions {
   /** Bound on one attempt. */
   readonly timeoutMs: number;
-  /** Bound on one call with all its retries and waits, unless the caller passes its own deadline. */
+  /** Bound on one call with all its retries and waits, unless the caller passes its client request's deadline. */
   readonly deadlineMs: number;
   readonly retry: RetrySettings;
   readonly userAgent: string;
@@ -22,12 +23,14 @@ export interface AtlassianHttpOptions {
   readonly tracing?: UpstreamTracing;
   /** Requests in flight to Atlassian at once (all hosts); one more is refused with `overloaded`. 0 or unset: no bound. */
   readonly maxInFlight?: number;
+  /** The service's clock (epoch ms), which deadlines are read on; default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface RequestOptions {
   readonly authorization?: string;
-  /** Epoch ms after which no attempt starts and no wait begins; shared by the calls of one listing. */
-  readonly deadline?: number;
+  /** The client request's deadline, shared by every call made for it; absent, the call gets its own. */
+  readonly deadline?: Deadline;
   /** For logs and metrics: which product the call serves. */
   readonly product?: string;
 }
@@ -57,6 +60,16 @@ export interface UpstreamCallRecord {
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * The deadline had passed before the request was sent: Atlassian saw nothing. A token grant can tell this from
+ * a lost answer, after which Atlassian may have rotated the refresh token.
+ */
+export class NotSentError extends AppError {
+  constructor() {
+    super('upstream_timeout', 'Atlassian did not answer in time. Try again later.');
+  }
+}
+
 class NoAnswer extends Error {
   constructor(readonly timedOut: boolean, readonly detail: string) {
     super(detail);
@@ -67,10 +80,11 @@ class NoAnswer extends Error {
  * The one way the service talks to Atlassian: keep-alive connections, a timeout on every attempt and a deadline
  * on every call, retries of idempotent calls that follow Atlassian's rate-limit guidance, no redirects followed
  * (a redirect could lead anywhere), and network failures turned into the service's error vocabulary.
- * Non-2xx answers are returned, not thrown, because what a 401 means depends on the call; `failure()` gives the
- * default translation.
+ * `get` and `postJson` return non-2xx answers, not throw them, because what a 401 means depends on the call;
+ * `getJson` is the call for the usual case: the parsed body of a 200, or `failure()`'s translation thrown.
  *
- * Bound: a call ends by `deadline` (default now + deadlineMs): no attempt outlives it and no wait crosses it.
+ * Bound: a call ends by `deadline`, the client request's (default now + deadlineMs): no attempt outlives it and
+ * no wait crosses it.
  */
 export class AtlassianHttp {
   private readonly httpAgent: http.Agent;
@@ -90,9 +104,16 @@ export class AtlassianHttp {
     this.httpsAgent = new https.Agent(agent);
   }
 
-  /** A deadline for a group of calls that serve one client request. */
-  deadline(): number {
-    return Date.now() + this.options.deadlineMs;
+  /** The parsed body of a 200 answer; any other answer thrown as `failure()` maps it. */
+  async getJson(url: string, options: RequestOptions = {}, reading: FailureReading = {}): Promise<unknown> {
+    return (await this.getOk(url, options, reading)).body;
+  }
+
+  /** `getJson` for a caller that also reads the headers (a Link header): the 200 answer, or the failure thrown. */
+  async getOk(url: string, options: RequestOptions = {}, reading: FailureReading = {}): Promise<UpstreamResponse> {
+    const response = await this.get(url, options);
+    if (response.status !== 200) throw failure(response, reading);
+    return response;
   }
 
   /** GET is idempotent: retried on 429/502/503/504 and on connection failures. */
@@ -103,12 +124,12 @@ export class AtlassianHttp {
   }
 
   private async getWithRetries(url: string, options: RequestOptions, span?: UpstreamSpan): Promise<UpstreamResponse> {
-    const deadline = options.deadline ?? this.deadline();
+    const deadline = this.deadlineOf(options);
     const started = performance.now();
     const target = { url, authorization: options.authorization, product: options.product };
     for (let retries = 0; ; retries++) {
       // A spent quota answers here, with no request: Atlassian would refuse it and may lengthen the wait.
-      const pauseMs = (await this.quota?.admit(target, deadline - Date.now())) ?? 0;
+      const pauseMs = (await this.quota?.admit(target, deadline - this.now())) ?? 0;
       if (pauseMs > 0) await this.sleep(pauseMs);
       let outcome: AttemptOutcome;
       let response: UpstreamResponse | undefined;
@@ -126,7 +147,7 @@ export class AtlassianHttp {
         failed = error;
         outcome = { kind: error.timedOut ? 'timeout' : 'network-error' };
       }
-      const decision = decideRetry(retries, outcome, this.options.retry, deadline - Date.now());
+      const decision = decideRetry(retries, outcome, this.options.retry, deadline - this.now());
       if (!decision.retry) {
         this.record(url, 'GET', options.product, outcome, retries, started, span);
         if (failed !== undefined) throw noAnswerError(failed);
@@ -149,8 +170,10 @@ export class AtlassianHttp {
   private async postOnce(url: string, body: unknown, options: RequestOptions, span?: UpstreamSpan): Promise<UpstreamResponse> {
     const started = performance.now();
     const init = { method: 'POST', headers: { ...this.headers(undefined, span), 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+    const deadline = this.deadlineOf(options);
+    if (deadline <= this.now()) throw new NotSentError();
     try {
-      const response = await this.attempt(url, init, options.deadline ?? this.deadline());
+      const response = await this.attempt(url, init, deadline);
       this.record(url, 'POST', options.product, { kind: 'answer', status: response.status, retryAfter: null }, 0, started, span);
       return response;
     } catch (error) {
@@ -158,6 +181,14 @@ export class AtlassianHttp {
       this.record(url, 'POST', options.product, { kind: error.timedOut ? 'timeout' : 'network-error' }, 0, started, span);
       throw noAnswerError(error);
     }
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private deadlineOf(options: RequestOptions): Deadline {
+    return options.deadline ?? deadlineAfter(this.now(), this.options.deadlineMs);
   }
 
   close(): void {
@@ -174,8 +205,8 @@ export class AtlassianHttp {
     };
   }
 
-  private async attempt(url: string, init: RequestInit, deadline: number): Promise<UpstreamResponse> {
-    const timeoutMs = Math.min(this.options.timeoutMs, deadline - Date.now());
+  private async attempt(url: string, init: RequestInit, deadline: Deadline): Promise<UpstreamResponse> {
+    const timeoutMs = Math.min(this.options.timeoutMs, deadline - this.now());
     if (timeoutMs <= 0) throw new NoAnswer(true, 'deadline passed');
     // Refused at once, not queued: a queue would hold the client's request open while the backlog drains.
     if (this.options.maxInFlight && this.inFlight >= this.options.maxInFlight) {
@@ -222,12 +253,17 @@ function noAnswerError(failed: NoAnswer): AppError {
   return new AppError('upstream_error', 'Atlassian could not be reached. Try again later.');
 }
 
+export interface FailureReading {
+  /** False for a call that sent no user credentials: its 401 is an upstream fault, not a refusal of the user's. */
+  readonly userCredentials?: boolean;
+}
+
 /**
  * The default meaning of a non-2xx Atlassian answer, for calls that have no special reading of it. A 401 means
  * the user's credentials were refused only on a call that carried them (`userCredentials`, the default); on one
  * that did not (tenant_info, the token endpoint) it is an upstream fault like any other status.
  */
-export function failure(response: UpstreamResponse, { userCredentials = true }: { userCredentials?: boolean } = {}): AppError {
+export function failure(response: UpstreamResponse, { userCredentials = true }: FailureReading = {}): AppError {
   if (response.status === 401 && userCredentials) return new UpstreamUnauthorizedError(isScopeMismatch(response));
   // Atlassian: some 503s (resource limits) carry Retry-After and mean the same as a 429.
   if (response.status === 429 || (response.status === 503 && response.headers.has('retry-after'))) {

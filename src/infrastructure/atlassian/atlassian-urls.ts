@@ -1,10 +1,8 @@
 import type { AtlassianCredentials } from '../../application/ports/atlassian-credentials.js';
 import type { Product } from '../../domain/product.js';
+import type { CloudId, SiteHost } from '../../domain/site.js';
 
-/** CloudIds are UUIDs; anything else in a URL path would be a corrupted record or a hostile answer. */
-export function isCloudId(value: string): boolean {
-  return /^[A-Za-z0-9-]{1,64}$/.test(value);
-}
+export { isCloudId } from '../../domain/site.js';
 
 /**
  * Where a product's REST API lives for some credentials: OAuth tokens (and scoped API tokens) only work through
@@ -23,8 +21,8 @@ export class AtlassianUrls {
     return this.site(credentials.host);
   }
 
-  /** `host` must come from normaliseSite(): the template is filled with it verbatim. */
-  site(host: string): string {
+  /** The template is filled with `host` verbatim: safe because only normaliseSite() makes a SiteHost. */
+  site(host: SiteHost): string {
     return this.siteUrlTemplate.replaceAll('{site}', host).replace(/\/+$/, '');
   }
 
@@ -32,8 +30,7 @@ export class AtlassianUrls {
     return `${this.apiUrl}${path}`;
   }
 
-  private gateway(product: Product, cloudId: string): string {
-    if (!isCloudId(cloudId)) throw new Error('Stored cloudId is malformed');
+  private gateway(product: Product, cloudId: CloudId): string {
     return `${this.apiUrl}/ex/${product}/${cloudId}`;
   }
 }

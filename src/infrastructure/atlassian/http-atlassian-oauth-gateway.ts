@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { TokenAnswerLostError, type AccessibleResource, type AtlassianOAuthGateway, type OAuthTokens } from '../../application/ports/atlassian-oauth-gateway.js';
+import type { Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import { PKCE_METHOD } from '../../domain/pkce.js';
 import { PRODUCT_NAMES, type Product } from '../../domain/product.js';
-import { failure, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
+import { isCloudId } from '../../domain/site.js';
+import { failure, NotSentError, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
 import type { AtlassianUrls } from './atlassian-urls.js';
 import { record } from './json-fields.js';
 
@@ -22,7 +24,8 @@ const tokenSchema = z.object({
 });
 
 const resourceSchema = z.object({
-  id: z.string().min(1),
+  // Goes into the gateway's URL path; an entry whose id is not a cloudId is skipped like any malformed one.
+  id: z.string().refine(isCloudId),
   name: z.string().default(''),
   url: z.string().url().refine((url) => url.startsWith('https://') || url.startsWith('http://')),
   scopes: z.array(z.string()).default([]),
@@ -69,36 +72,37 @@ export class HttpAtlassianOAuthGateway implements AtlassianOAuthGateway {
     });
   }
 
-  async refresh(product: Product, refreshToken: string): Promise<OAuthTokens> {
+  async refresh(product: Product, refreshToken: string, deadline?: Deadline): Promise<OAuthTokens> {
     const client = this.client(product);
     return this.grant(product, {
       grant_type: 'refresh_token',
       client_id: client.clientId,
       client_secret: client.clientSecret,
       refresh_token: refreshToken,
-    });
+    }, deadline);
   }
 
   async accessibleResources(accessToken: string): Promise<AccessibleResource[]> {
-    const response = await this.http.get(this.urls.api('/oauth/token/accessible-resources'), { authorization: `Bearer ${accessToken}`, product: 'oauth' });
-    if (response.status !== 200) throw failure(response);
-    if (!Array.isArray(response.body)) {
+    const body = await this.http.getJson(this.urls.api('/oauth/token/accessible-resources'), { authorization: `Bearer ${accessToken}`, product: 'oauth' });
+    if (!Array.isArray(body)) {
       throw new AppError('upstream_error', 'Atlassian answered accessible-resources with an unexpected body.');
     }
     // One malformed entry should not hide the usable sites next to it.
-    return response.body.flatMap((entry: unknown) => {
+    return body.flatMap((entry: unknown) => {
       const parsed = resourceSchema.safeParse(entry);
       return parsed.success ? [parsed.data] : [];
     });
   }
 
-  private async grant(product: Product, body: Record<string, string>): Promise<OAuthTokens> {
+  private async grant(product: Product, body: Record<string, string>, deadline?: Deadline): Promise<OAuthTokens> {
     let response: UpstreamResponse;
     try {
-      response = await this.http.postJson(`${this.authUrl}/oauth/token`, body, { product: 'oauth' });
+      response = await this.http.postJson(`${this.authUrl}/oauth/token`, body, { product: 'oauth', ...(deadline === undefined ? {} : { deadline }) });
     } catch (error) {
-      // postJson throws only when no answer came: whether Atlassian acted on the grant is unknown.
-      throw error instanceof AppError ? new TokenAnswerLostError(error.code, error.message) : error;
+      // Apart from a request never sent, postJson throws only when no answer came: whether Atlassian acted on the
+      // grant is unknown.
+      const lost = error instanceof AppError && !(error instanceof NotSentError);
+      throw lost ? new TokenAnswerLostError(error.code, error.message) : error;
     }
     if (response.status !== 200) throw grantFailure(product, response);
     const parsed = tokenSchema.safeParse(response.body);

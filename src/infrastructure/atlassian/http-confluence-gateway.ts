@@ -1,8 +1,9 @@
 import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
 import type { ConfluenceGateway } from '../../application/ports/confluence-gateway.js';
+import type { Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import type { Space } from '../../domain/listing.js';
-import { failure, type AtlassianHttp } from './atlassian-http.js';
+import type { AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
 import { defined, id, record, text } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
@@ -20,7 +21,7 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
     private readonly maxItems = 100_000,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+  verifyCredentials(credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
     const root = this.urls.productRoot('confluence', credentials);
     return verifyIdentity(this.http, {
       identityUrl: `${root}/wiki/rest/api/user/current`,
@@ -31,20 +32,20 @@ export class HttpConfluenceGateway implements ConfluenceGateway {
       authorization: authorizationHeader(credentials),
       target: `Confluence on ${credentials.host}`,
       product: 'confluence',
+      deadline,
     });
   }
 
-  async listSpaces(credentials: AtlassianCredentials, siteUrl: string): Promise<Space[]> {
+  async listSpaces(credentials: AtlassianCredentials, siteUrl: string, deadline: Deadline): Promise<Space[]> {
     const root = this.urls.productRoot('confluence', credentials);
     // Cursor paging is sequential by nature: each page names the next. Pages are as large as Confluence allows.
-    const request = { authorization: authorizationHeader(credentials), deadline: this.http.deadline(), product: 'confluence' };
+    const request = { authorization: authorizationHeader(credentials), deadline, product: 'confluence' };
     const spaces = new Map<string, Space>();
     const seenQueries = new Set<string>();
     let query = `limit=${PAGE_SIZE}`;
     let received = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const response = await this.http.get(`${root}${SPACES_PATH}?${query}`, request);
-      if (response.status !== 200) throw failure(response);
+      const response = await this.http.getOk(`${root}${SPACES_PATH}?${query}`, request);
       const page = record(response.body);
       const results = page?.['results'];
       if (page === undefined || !Array.isArray(results)) throw unexpected();

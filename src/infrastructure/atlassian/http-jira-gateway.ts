@@ -1,8 +1,9 @@
 import type { ApiTokenCredentials, AtlassianCredentials, AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
 import type { JiraGateway } from '../../application/ports/jira-gateway.js';
+import type { Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import type { Project } from '../../domain/listing.js';
-import { failure, type AtlassianHttp } from './atlassian-http.js';
+import type { AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
 import { fetchAllPages, TooManyPagesError, type OffsetPage } from './offset-pager.js';
 import { count, defined, httpsUrl, id, record, text } from './json-fields.js';
@@ -23,7 +24,7 @@ export class HttpJiraGateway implements JiraGateway {
     private readonly maxItems = 100_000,
   ) {}
 
-  verifyCredentials(credentials: ApiTokenCredentials): Promise<AtlassianIdentity | undefined> {
+  verifyCredentials(credentials: ApiTokenCredentials, deadline: Deadline): Promise<AtlassianIdentity | undefined> {
     const root = this.urls.productRoot('jira', credentials);
     return verifyIdentity(this.http, {
       identityUrl: `${root}/rest/api/3/myself`,
@@ -33,17 +34,16 @@ export class HttpJiraGateway implements JiraGateway {
       authorization: authorizationHeader(credentials),
       target: `Jira on ${credentials.host}`,
       product: 'jira',
+      deadline,
     });
   }
 
-  async listProjects(credentials: AtlassianCredentials, siteUrl: string): Promise<Project[]> {
+  async listProjects(credentials: AtlassianCredentials, siteUrl: string, deadline: Deadline): Promise<Project[]> {
     const root = this.urls.productRoot('jira', credentials);
-    const request = { authorization: authorizationHeader(credentials), deadline: this.http.deadline(), product: 'jira' };
+    const request = { authorization: authorizationHeader(credentials), deadline, product: 'jira' };
     const fetchPage = async (startAt: number, maxResults: number) => {
       const url = `${root}/rest/api/3/project/search?startAt=${startAt}&maxResults=${maxResults}&orderBy=key`;
-      const response = await this.http.get(url, request);
-      if (response.status !== 200) throw failure(response);
-      return readPage(response.body, siteUrl);
+      return readPage(await this.http.getJson(url, request), siteUrl);
     };
     let values;
     try {

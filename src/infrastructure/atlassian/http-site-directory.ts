@@ -1,6 +1,8 @@
 import type { SiteDirectory } from '../../application/ports/site-directory.js';
 import { failure, type AtlassianHttp } from './atlassian-http.js';
-import { isCloudId, type AtlassianUrls } from './atlassian-urls.js';
+import type { Deadline } from '../../domain/deadline.js';
+import { isCloudId, type CloudId, type SiteHost } from '../../domain/site.js';
+import type { AtlassianUrls } from './atlassian-urls.js';
 import { record } from './json-fields.js';
 
 /** Reads a site's cloudId from `https://<site>/_edge/tenant_info`, which Atlassian serves without auth. */
@@ -10,9 +12,9 @@ export class HttpSiteDirectory implements SiteDirectory {
     private readonly urls: AtlassianUrls,
   ) {}
 
-  async cloudIdOf(host: string): Promise<string | undefined> {
+  async cloudIdOf(host: SiteHost, deadline: Deadline): Promise<CloudId | undefined> {
     // Timeouts and network failures are thrown by `get` as they are: a login must not read them as a refusal.
-    const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site' });
+    const response = await this.http.get(`${this.urls.site(host)}/_edge/tenant_info`, { product: 'site', deadline });
     if (response.status === 404) return undefined;
     if (response.status === 200) {
       const cloudId = record(response.body)?.['cloudId'];

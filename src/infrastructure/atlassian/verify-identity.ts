@@ -1,4 +1,5 @@
 import type { AtlassianIdentity } from '../../application/ports/atlassian-credentials.js';
+import type { Deadline } from '../../domain/deadline.js';
 import { AppError } from '../../domain/errors.js';
 import { failure, isScopeMismatch, type AtlassianHttp, type UpstreamResponse } from './atlassian-http.js';
 
@@ -17,6 +18,8 @@ export interface CredentialCheck {
   readonly target: string;
   /** For logs and metrics. */
   readonly product: string;
+  /** The client request's: the identity call and the listing fallback share it. */
+  readonly deadline: Deadline;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface CredentialCheck {
  * lacks the identity scope: a 200 from the listing proves it instead, and an account is then not known.
  */
 export async function verifyIdentity(http: AtlassianHttp, check: CredentialCheck): Promise<AtlassianIdentity | undefined> {
-  const response = await http.get(check.identityUrl, { authorization: check.authorization, product: check.product });
+  const response = await http.get(check.identityUrl, { authorization: check.authorization, product: check.product, deadline: check.deadline });
   if (response.status === 200) {
     const body = (response.body ?? {}) as Record<string, unknown>;
     const accountId = body['accountId'];
@@ -43,7 +46,7 @@ export async function verifyIdentity(http: AtlassianHttp, check: CredentialCheck
 type ListingCheck = NonNullable<CredentialCheck['listing']>;
 
 async function verifyByListing(http: AtlassianHttp, check: CredentialCheck, listing: ListingCheck): Promise<undefined> {
-  const response = await http.get(listing.url, { authorization: check.authorization, product: check.product });
+  const response = await http.get(listing.url, { authorization: check.authorization, product: check.product, deadline: check.deadline });
   if (response.status === 200) return undefined;
   if (isScopeMismatch(response)) {
     throw new AppError(

@@ -3,6 +3,8 @@ import sinon from 'sinon';
 import { AuthenticateWithToken } from '../../../src/application/use-cases/authenticate-with-token.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
+import { deadlineAfter, type Deadline } from '../../../src/domain/deadline.js';
+import { normaliseSite, parseCloudId, type CloudId, type SiteHost } from '../../../src/domain/site.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import {
   expectAppError,
@@ -10,12 +12,18 @@ import {
   SequenceTokenGenerator,
   stubConfluenceGateway,
   stubJiraGateway,
+  START_OF_TEST,
+  TEST_DEADLINE_MS,
 } from '../../support/port-fakes.js';
+
+/** The deadline of a login started at START_OF_TEST. */
+const LOGIN_DEADLINE = deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS);
 
 const SESSION_TTL_SECONDS = 3600;
 const LOGIN = { email: 'ada@example.com', apiToken: 'api-token-1' } as const;
 
-function makeSut(settings: { defaultSite?: string } = {}) {
+function makeSut(options: { defaultSite?: string } = {}) {
+  const settings = { deadlineMs: TEST_DEADLINE_MS, ...options };
   const clock = new FixedClock();
   const store = new InMemorySessionStore(clock, SESSION_TTL_SECONDS);
   const tokens = new SequenceTokenGenerator();
@@ -23,7 +31,7 @@ function makeSut(settings: { defaultSite?: string } = {}) {
   const confluence = stubConfluenceGateway();
   jira.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
   confluence.verifyCredentials.resolves({ accountId: 'acc-1', displayName: 'Ada' });
-  const sites = { cloudIdOf: sinon.stub<[string], Promise<string | undefined>>().resolves(undefined) };
+  const sites = { cloudIdOf: sinon.stub<[SiteHost, Deadline], Promise<CloudId | undefined>>().resolves(undefined) };
   const sut = new AuthenticateWithToken(store, jira, confluence, sites, tokens, clock, settings);
   return { sut, store, clock, tokens, jira, confluence, sites };
 }
@@ -70,10 +78,10 @@ describe('AuthenticateWithToken', () => {
 
     expect(jira.verifyCredentials.calledOnceWithExactly({
       kind: 'api_token',
-      host: 'acme.atlassian.net',
+      host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
-    })).to.equal(true);
+    }, LOGIN_DEADLINE)).to.equal(true);
     expect(confluence.verifyCredentials.called).to.equal(false);
   });
 
@@ -84,10 +92,10 @@ describe('AuthenticateWithToken', () => {
 
     expect(confluence.verifyCredentials.calledOnceWithExactly({
       kind: 'api_token',
-      host: 'acme.atlassian.net',
+      host: normaliseSite('acme'),
       email: 'ada@example.com',
       apiToken: 'api-token-1',
-    })).to.equal(true);
+    }, LOGIN_DEADLINE)).to.equal(true);
     expect(jira.verifyCredentials.called).to.equal(false);
   });
 
@@ -188,12 +196,14 @@ describe('AuthenticateWithToken', () => {
     it('tries the gateway with the cloudId from tenant_info and remembers that route', async () => {
       const { sut, store, jira, sites } = makeSut();
       jira.verifyCredentials.onFirstCall().rejects(refused());
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
 
-      expect(sites.cloudIdOf.firstCall.args).to.deep.equal(['acme.atlassian.net']);
+      expect(sites.cloudIdOf.firstCall.args).to.deep.equal(['acme.atlassian.net', LOGIN_DEADLINE]);
       expect(jira.verifyCredentials.secondCall.args[0]).to.deep.include({ host: 'acme.atlassian.net', gatewayCloudId: 'cloud-123' });
+      // Every call of the login ends by the one deadline made when it started.
+      expect(jira.verifyCredentials.getCalls().map((c) => c.args[1])).to.deep.equal([LOGIN_DEADLINE, LOGIN_DEADLINE]);
       const connection = (await store.get(sessionIdOf(result.sessionToken)))?.connections.jira;
       expect(connection).to.deep.include({ method: 'api_token', route: 'gateway', site: { id: 'cloud-123', url: 'https://acme.atlassian.net' } });
     });
@@ -203,7 +213,7 @@ describe('AuthenticateWithToken', () => {
       const original = refused();
       jira.verifyCredentials.onFirstCall().rejects(original);
       jira.verifyCredentials.onSecondCall().rejects(refused());
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const error = await expectAppError(sut.execute({ product: 'jira', ...LOGIN, site: 'acme' }), 'invalid_credentials');
 
@@ -217,7 +227,7 @@ describe('AuthenticateWithToken', () => {
       const { sut, store, jira, sites } = makeSut();
       jira.verifyCredentials.onFirstCall().rejects(refused());
       jira.verifyCredentials.onSecondCall().resolves(undefined);
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       const result = await sut.execute({ product: 'jira', ...LOGIN, site: 'acme' });
 
@@ -229,7 +239,7 @@ describe('AuthenticateWithToken', () => {
       const { sut, store, confluence, sites } = makeSut();
       confluence.verifyCredentials.onFirstCall().rejects(refused());
       confluence.verifyCredentials.onSecondCall().rejects(new AppError('insufficient_scope', 'lacks read:space:confluence'));
-      sites.cloudIdOf.resolves('cloud-123');
+      sites.cloudIdOf.resolves(parseCloudId('cloud-123'));
 
       await expectAppError(sut.execute({ product: 'confluence', ...LOGIN, site: 'acme' }), 'insufficient_scope');
 

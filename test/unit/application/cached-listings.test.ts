@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { ListProjects } from '../../../src/application/use-cases/list-projects.js';
 import { DisconnectProduct } from '../../../src/application/use-cases/disconnect-product.js';
 import { EndSession } from '../../../src/application/use-cases/end-session.js';
@@ -18,6 +19,7 @@ import {
   SequenceTokenGenerator,
   START_OF_TEST,
   stubJiraGateway,
+  TEST_DEADLINE_MS,
 } from '../../support/port-fakes.js';
 import type { ListingCacheSettings } from '../../../src/application/cached-listings.js';
 
@@ -178,6 +180,24 @@ describe('CachedListings (through ListProjects)', () => {
 
     const error = await expectAppError(sut.execute({ sessionToken: token }), 'upstream_unavailable');
     expect(error).to.be.instanceOf(RetryableError);
+  });
+
+  it('a waiter stops at its request deadline: it does not read upstream once the deadline has passed', async () => {
+    const { sut, jira, clock, session, cache, store } = makeSut();
+    const token = await session();
+    const connection = (await store.get(sessionIdOf(token)))!.connections.jira!;
+    await cache.tryLease(listingKey(sessionIdOf(token), connection), 1_000);
+    // The holder takes the whole deadline: by the waiter's next look its lease has lapsed, and so has the deadline.
+    const tryLease = cache.tryLease.bind(cache);
+    sinon.stub(cache, 'tryLease').callsFake(async (key, ttlMs) => {
+      const release = await tryLease(key, ttlMs);
+      if (release === undefined) clock.advance(TEST_DEADLINE_MS);
+      return release;
+    });
+
+    await expectAppError(sut.execute({ sessionToken: token }), 'upstream_unavailable');
+
+    expect(jira.listProjects.called).to.equal(false);
   });
 
   it('rate_limited: answers any cached copy, even past LISTING_STALE_SECONDS, saying why', async () => {

@@ -8,6 +8,7 @@ import type { ApiTokenConnection } from '../../../src/domain/session.js';
 import { completionIdOf, sessionIdOf, stateIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { expectAppError, FixedClock, SequenceTokenGenerator, stubOAuthGateway } from '../../support/port-fakes.js';
+import { parseCloudId } from '../../../src/domain/site.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const STATE_TTL_MS = 600_000;
@@ -20,19 +21,19 @@ const TOKENS: OAuthTokens = {
   scopes: ['read:jira-work', 'offline_access'],
 };
 const ACME: AccessibleResource = {
-  id: 'cloud-acme',
+  id: parseCloudId('cloud-acme'),
   name: 'Acme',
   url: 'https://acme.atlassian.net',
   scopes: ['read:jira-work', 'read:jira-user'],
 };
 const BETA: AccessibleResource = {
-  id: 'cloud-beta',
+  id: parseCloudId('cloud-beta'),
   name: 'Beta',
   url: 'https://beta.atlassian.net',
   scopes: ['read:jira-work'],
 };
 const WIKI_ONLY: AccessibleResource = {
-  id: 'cloud-wiki',
+  id: parseCloudId('cloud-wiki'),
   name: 'Wiki',
   url: 'https://wiki.atlassian.net',
   scopes: ['read:space:confluence', 'read:confluence-content.summary'],

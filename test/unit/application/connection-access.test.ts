@@ -3,12 +3,13 @@ import sinon from 'sinon';
 import { REFRESH_MARGIN_MS } from '../../../src/application/connection-access.js';
 import type { AtlassianCredentials } from '../../../src/application/ports/atlassian-credentials.js';
 import type { OAuthTokens } from '../../../src/application/ports/atlassian-oauth-gateway.js';
+import { deadlineAfter, type Deadline } from '../../../src/domain/deadline.js';
 import { AppError, UpstreamUnauthorizedError } from '../../../src/domain/errors.js';
 import type { Product } from '../../../src/domain/product.js';
 import type { ApiTokenConnection, Connection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, makeConnectionAccess, SequenceTokenGenerator, START_OF_TEST } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, makeConnectionAccess, SequenceTokenGenerator, START_OF_TEST, TEST_DEADLINE_MS } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
 
 const SESSION_TTL_SECONDS = 3600;
@@ -26,7 +27,7 @@ function makeSut() {
   const { access: sut, oauth } = makeConnectionAccess(store, clock);
   oauth.refresh.resolves(GRANTED);
   /** The upstream call ConnectionAccess runs; answers 'result' unless a test says otherwise. */
-  const call = sinon.stub<[AtlassianCredentials, Connection], Promise<string>>().resolves('result');
+  const call = sinon.stub<[AtlassianCredentials, Connection, Deadline], Promise<string>>().resolves('result');
 
   /** A live session holding the given connections; answers its token. */
   async function session(...connections: Connection[]): Promise<string> {
@@ -96,7 +97,8 @@ describe('ConnectionAccess', () => {
 
       await sut.run(token, 'jira', call);
 
-      expect(oauth.refresh.calledOnceWithExactly('jira', 'refresh-1')).to.equal(true);
+      // The token call ends by the request's deadline.
+      expect(oauth.refresh.calledOnceWithExactly('jira', 'refresh-1', deadlineAfter(clock.now(), TEST_DEADLINE_MS))).to.equal(true);
       expect(call.calledOnce).to.equal(true);
       expect(accessTokenOf(call.firstCall.args[0])).to.equal('access-2');
     });
@@ -128,6 +130,76 @@ describe('ConnectionAccess', () => {
 
       await expectAppError(sut.run(token, 'jira', call), 'reauth_required');
 
+      expect(call.called).to.equal(false);
+    });
+  });
+
+  describe('one deadline per request', () => {
+    it('gives the call, the token refresh and the repeat after it the deadline made when the request started', async () => {
+      const { sut, clock, oauth, call, session } = makeSut();
+      const token = await session(oauthConnection('jira'));
+      const deadline = deadlineAfter(clock.now(), TEST_DEADLINE_MS);
+      // Time passes during each step: none of them may start the wait afresh.
+      call.onFirstCall().callsFake(async () => {
+        clock.advance(10_000);
+        throw new UpstreamUnauthorizedError(false);
+      });
+      oauth.refresh.callsFake(async () => {
+        clock.advance(10_000);
+        return GRANTED;
+      });
+      call.onSecondCall().resolves('second try');
+
+      expect(await sut.run(token, 'jira', call)).to.equal('second try');
+
+      expect(call.firstCall.args[2]).to.equal(deadline);
+      expect(oauth.refresh.firstCall.args[2]).to.equal(deadline);
+      expect(call.secondCall.args[2]).to.equal(deadline);
+    });
+
+    it('answers upstream_timeout without a refresh when a 401 comes after the deadline', async () => {
+      const { sut, clock, oauth, call, session } = makeSut();
+      const token = await session(oauthConnection('jira'));
+      call.onFirstCall().callsFake(async () => {
+        clock.advance(TEST_DEADLINE_MS);
+        throw new UpstreamUnauthorizedError(false);
+      });
+
+      await expectAppError(sut.run(token, 'jira', call), 'upstream_timeout');
+
+      expect(oauth.refresh.called).to.equal(false);
+      expect(call.callCount).to.equal(1);
+    });
+
+    it('answers upstream_timeout without repeating the call when the refresh ends after the deadline', async () => {
+      const { sut, clock, oauth, call, session } = makeSut();
+      const token = await session(oauthConnection('jira'));
+      call.onFirstCall().rejects(new UpstreamUnauthorizedError(false));
+      oauth.refresh.callsFake(async () => {
+        clock.advance(TEST_DEADLINE_MS);
+        return GRANTED;
+      });
+
+      await expectAppError(sut.run(token, 'jira', call), 'upstream_timeout');
+
+      expect(oauth.refresh.calledOnce).to.equal(true);
+      expect(call.callCount).to.equal(1);
+    });
+
+    it('does not start a due refresh once the deadline has passed', async () => {
+      const { sut, clock, oauth, call, session, store } = makeSut();
+      const token = await session(oauthConnection('jira', { accessTokenExpiresAt: clock.now() + REFRESH_MARGIN_MS - 1 }));
+      // The store is slow: the session arrives after the request's deadline.
+      const get = store.get.bind(store);
+      sinon.stub(store, 'get').callsFake(async (id) => {
+        const found = await get(id);
+        clock.advance(TEST_DEADLINE_MS);
+        return found;
+      });
+
+      await expectAppError(sut.run(token, 'jira', call), 'upstream_timeout');
+
+      expect(oauth.refresh.called).to.equal(false);
       expect(call.called).to.equal(false);
     });
   });
@@ -235,5 +307,27 @@ describe('ConnectionAccess', () => {
         gatewayCloudId: 'cloud-acme',
       });
     });
+
+    // A stored record is data, not a proof: what would reach a URL is validated again when read.
+    const unusable: [string, Connection][] = [
+      ['an API-token connection whose site is not an Atlassian Cloud site', apiTokenConnection('jira', { site: { url: 'https://evil.example.com' } })],
+      ['an API-token connection whose site URL carries a port', apiTokenConnection('jira', { site: { url: 'https://acme.atlassian.net:8443' } })],
+      [
+        'a gateway-routed API-token connection whose cloudId is a path',
+        apiTokenConnection('jira', { route: 'gateway', site: { id: '../../admin', url: 'https://acme.atlassian.net' } }),
+      ],
+      ['an OAuth connection whose cloudId is a path', oauthConnection('jira', { site: { id: 'x/../../evil', url: 'https://acme.atlassian.net' } })],
+      ['an OAuth connection without a cloudId', oauthConnection('jira', { site: { url: 'https://acme.atlassian.net' } })],
+    ];
+    for (const [name, connection] of unusable) {
+      it(`answers reauth_required, without a call, for ${name}`, async () => {
+        const { sut, call, session } = makeSut();
+        const token = await session(connection);
+
+        await expectAppError(sut.run(token, 'jira', call), 'reauth_required');
+
+        expect(call.called).to.equal(false);
+      });
+    }
   });
 });

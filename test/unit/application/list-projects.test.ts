@@ -5,8 +5,10 @@ import type { Project } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, stubJiraGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubJiraGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const PROJECTS: Project[] = [
@@ -83,8 +85,9 @@ describe('ListProjects', () => {
     await sut.execute({ sessionToken: token });
 
     expect(jira.listProjects.calledOnceWithExactly(
-      { kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' },
+      { kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 
@@ -95,8 +98,9 @@ describe('ListProjects', () => {
     await sut.execute({ sessionToken: token });
 
     expect(jira.listProjects.calledOnceWithExactly(
-      { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'api-token-1' },
+      { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'api-token-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 

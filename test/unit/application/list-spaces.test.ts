@@ -5,8 +5,10 @@ import type { Space } from '../../../src/domain/listing.js';
 import type { ApiTokenConnection, OAuthConnection } from '../../../src/domain/session.js';
 import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
-import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, stubConfluenceGateway } from '../../support/port-fakes.js';
+import { expectAppError, FixedClock, SequenceTokenGenerator, makeCachedListings, makeConnectionAccess, START_OF_TEST, TEST_DEADLINE_MS, stubConfluenceGateway } from '../../support/port-fakes.js';
 import { apiTokenConnection, oauthConnection } from '../../support/connections.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
 
 const SESSION_TTL_SECONDS = 3600;
 const SPACES: Space[] = [
@@ -78,8 +80,9 @@ describe('ListSpaces', () => {
     await sut.execute({ sessionToken: token });
 
     expect(confluence.listSpaces.calledOnceWithExactly(
-      { kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' },
+      { kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 
@@ -90,8 +93,9 @@ describe('ListSpaces', () => {
     await sut.execute({ sessionToken: token });
 
     expect(confluence.listSpaces.calledOnceWithExactly(
-      { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'api-token-1' },
+      { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'api-token-1' },
       'https://acme.atlassian.net',
+      deadlineAfter(START_OF_TEST, TEST_DEADLINE_MS),
     )).to.equal(true);
   });
 
@@ -101,7 +105,7 @@ describe('ListSpaces', () => {
 
     await sut.execute({ sessionToken: token });
 
-    expect(confluence.listSpaces.firstCall.args[0]).to.deep.equal({ kind: 'oauth', cloudId: 'cloud-acme', accessToken: 'access-1' });
+    expect(confluence.listSpaces.firstCall.args[0]).to.deep.equal({ kind: 'oauth', cloudId: parseCloudId('cloud-acme'), accessToken: 'access-1' });
   });
 
   it('answers the spaces and their count', async () => {

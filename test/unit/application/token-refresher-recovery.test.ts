@@ -10,7 +10,7 @@ import { sessionIdOf } from '../../../src/domain/session-token.js';
 import { InMemoryLock } from '../../../src/infrastructure/lock/in-memory-lock.js';
 import { InMemorySessionStore } from '../../../src/infrastructure/session/in-memory-session-store.js';
 import { storeUnavailable } from '../../../src/infrastructure/store-unavailable.js';
-import { expectAppError, FAST_REFRESH, FixedClock, SequenceTokenGenerator, silentLogger, stubOAuthGateway } from '../../support/port-fakes.js';
+import { expectAppError, FAST_REFRESH, FixedClock, SequenceTokenGenerator, silentLogger, stubOAuthGateway, TEST_DEADLINE_MS } from '../../support/port-fakes.js';
 import { oauthConnection } from '../../support/connections.js';
 
 /**
@@ -278,7 +278,7 @@ describe('TokenRefresher: a rotated refresh token is never lost', () => {
       await sut.store.putConnection(sessionId, expired);
       sut.put.resetHistory();
       sut.put.rejects(storeUnavailable());
-      const access = new ConnectionAccess(sut.store, sut.sut, sut.clock);
+      const access = new ConnectionAccess(sut.store, sut.sut, sut.clock, TEST_DEADLINE_MS);
       const seen: string[] = [];
       const call = async (credentials: AtlassianCredentials) => {
         if (credentials.kind === 'oauth') seen.push(credentials.accessToken);

@@ -100,7 +100,7 @@ describe('normaliseSite', () => {
 
   describe('siteUrl', () => {
     it('is the https origin of the host', () => {
-      expect(siteUrl('acme.atlassian.net')).to.equal('https://acme.atlassian.net');
+      expect(siteUrl(normaliseSite('acme'))).to.equal('https://acme.atlassian.net');
     });
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
 import { AppError, RetryableError } from '../../../src/domain/errors.js';
 import {
   AtlassianHttp,
@@ -150,7 +151,7 @@ describe('AtlassianHttp (against a local HTTP server)', () => {
     it('a Retry-After that would cross the caller’s deadline → the 429 at once', async () => {
       server.then(status(429, { 'Retry-After': '2' }), status(200));
 
-      const response = await client().get(server.url(), { deadline: Date.now() + 1_500 });
+      const response = await client().get(server.url(), { deadline: deadlineAfter(Date.now(), 1_500) });
 
       expect(response.status).to.equal(429);
       expect(server.requests).to.have.length(1);
@@ -282,7 +283,7 @@ describe('AtlassianHttp (against a local HTTP server)', () => {
     });
 
     it('a deadline already passed → upstream_timeout without any request', async () => {
-      await expectAppError(client().get(server.url(), { deadline: Date.now() - 1 }), 'upstream_timeout');
+      await expectAppError(client().get(server.url(), { deadline: deadlineAfter(Date.now(), -1) }), 'upstream_timeout');
       expect(server.requests).to.have.length(0);
       expect(sleeps).to.deep.equal([]);
     });
@@ -290,7 +291,7 @@ describe('AtlassianHttp (against a local HTTP server)', () => {
     it('the attempt timeout is shortened to the deadline', async () => {
       server.then(hang, hang);
       // timeoutMs alone would allow 5 s; the deadline ends the attempt much earlier (the mocha timeout would catch a hang).
-      await expectAppError(client({ timeoutMs: 5_000 }).get(server.url(), { deadline: Date.now() + 150 }), 'upstream_timeout');
+      await expectAppError(client({ timeoutMs: 5_000 }).get(server.url(), { deadline: deadlineAfter(Date.now(), 150) }), 'upstream_timeout');
       expect(server.requests).to.have.length(1);
     });
 

@@ -5,10 +5,15 @@ import { AtlassianUrls } from '../../../src/infrastructure/atlassian/atlassian-u
 import { HttpJiraGateway } from '../../../src/infrastructure/atlassian/http-jira-gateway.js';
 import { expectAppError } from '../../support/port-fakes.js';
 import { byPath, ScriptedAtlassianHttp, upstream, type Responder } from '../../support/scripted-atlassian-http.js';
+import { normaliseSite, parseCloudId } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
+
+/** The client request's deadline; the scripted client answers at once, so only its identity matters. */
+const DEADLINE = deadlineAfter(Date.now(), 60_000);
 
 const SITE_URL = 'https://acme.atlassian.net';
-const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: 'acme.atlassian.net', email: 'ada@example.com', apiToken: 'token-1' };
-const SCOPED: ApiTokenCredentials = { ...CLASSIC, gatewayCloudId: 'cloud-1' };
+const CLASSIC: ApiTokenCredentials = { kind: 'api_token', host: normaliseSite('acme'), email: 'ada@example.com', apiToken: 'token-1' };
+const SCOPED: ApiTokenCredentials = { ...CLASSIC, gatewayCloudId: parseCloudId('cloud-1') };
 const GATEWAY = 'https://api.atlassian.com/ex/jira/cloud-1';
 const SCOPE_MISMATCH = upstream(401, { code: 401, message: 'Unauthorized; scope does not match' });
 const GATEWAY_UNAUTHORIZED = upstream(401, { code: 401, message: 'Unauthorized' });
@@ -27,7 +32,7 @@ describe('HttpJiraGateway', () => {
     it('on the site: the account /rest/api/3/myself names', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': MYSELF }));
 
-      expect(await sut.verifyCredentials(CLASSIC)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
+      expect(await sut.verifyCredentials(CLASSIC, DEADLINE)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${SITE_URL}/rest/api/3/myself`]);
       expect(http.requests[0]!.authorization).to.match(/^Basic /);
@@ -36,7 +41,7 @@ describe('HttpJiraGateway', () => {
     it('on the site, a scope mismatch is a refusal: no listing is tried (anonymous access makes its 200 meaningless)', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/project/search': page([]) }));
 
-      await expectAppError(sut.verifyCredentials(CLASSIC), 'invalid_credentials');
+      await expectAppError(sut.verifyCredentials(CLASSIC, DEADLINE), 'invalid_credentials');
 
       expect(http.requests).to.have.length(1);
     });
@@ -44,7 +49,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway: the identity, and no listing when it answers', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': MYSELF }));
 
-      expect(await sut.verifyCredentials(SCOPED)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
+      expect(await sut.verifyCredentials(SCOPED, DEADLINE)).to.deep.equal({ accountId: 'acc-1', displayName: 'Ada' });
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([`${GATEWAY}/rest/api/3/myself`]);
     });
@@ -52,7 +57,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a token lacking read:jira-user is proven by listing one project; the account is then unknown', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': page([]) }));
 
-      expect(await sut.verifyCredentials(SCOPED)).to.equal(undefined);
+      expect(await sut.verifyCredentials(SCOPED, DEADLINE)).to.equal(undefined);
 
       expect(http.requests.map((r) => r.url)).to.deep.equal([
         `${GATEWAY}/rest/api/3/myself`,
@@ -64,7 +69,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a token lacking the listing scope too → insufficient_scope naming read:jira-work', async () => {
       const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': SCOPE_MISMATCH }));
 
-      const error = await expectAppError(sut.verifyCredentials(SCOPED), 'insufficient_scope');
+      const error = await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'insufficient_scope');
 
       expect(error.message).to.include('read:jira-work');
       expect(error.message).not.to.include('did not accept');
@@ -73,7 +78,7 @@ describe('HttpJiraGateway', () => {
     it('through the gateway, a plain 401 is a refusal and no listing is tried', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': GATEWAY_UNAUTHORIZED }));
 
-      await expectAppError(sut.verifyCredentials(SCOPED), 'invalid_credentials');
+      await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'invalid_credentials');
 
       expect(http.requests).to.have.length(1);
     });
@@ -81,20 +86,35 @@ describe('HttpJiraGateway', () => {
     for (const [what, listing] of [['401', GATEWAY_UNAUTHORIZED], ['403', upstream(403, { errorMessages: ['no'] })]] as const) {
       it(`through the gateway, a listing refused with a plain ${what} after a scope mismatch → invalid_credentials`, async () => {
         const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': listing }));
-        await expectAppError(sut.verifyCredentials(SCOPED), 'invalid_credentials');
+        await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'invalid_credentials');
       });
     }
 
     it('through the gateway, a rate-limited listing after a scope mismatch → rate_limited, not a refusal', async () => {
       const { sut } = makeSut(byPath({ '/rest/api/3/myself': SCOPE_MISMATCH, '/rest/api/3/project/search': upstream(429, undefined, { 'Retry-After': '30' }) }));
-      const error = await expectAppError(sut.verifyCredentials(SCOPED), 'rate_limited');
+      const error = await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'rate_limited');
       expect(error).to.have.property('retryAfterSeconds', 30);
     });
 
     it('a 503 from the identity endpoint → upstream_error, and no listing', async () => {
       const { sut, http } = makeSut(byPath({ '/rest/api/3/myself': upstream(503, { message: 'down' }) }));
-      await expectAppError(sut.verifyCredentials(SCOPED), 'upstream_error');
+      await expectAppError(sut.verifyCredentials(SCOPED, DEADLINE), 'upstream_error');
       expect(http.requests).to.have.length(1);
+    });
+  });
+
+  describe('listProjects: one deadline', () => {
+    it('gives every page the client request deadline', async () => {
+      const values = Array.from({ length: 5 }, (_, n) => ({ id: String(n), key: `K${n}`, name: `P${n}` }));
+      const { sut, http } = makeSut((request) => {
+        const startAt = Number(new URL(request.url).searchParams.get('startAt'));
+        return upstream(200, { startAt, maxResults: 2, total: 5, isLast: startAt + 2 >= 5, values: values.slice(startAt, startAt + 2) });
+      });
+
+      expect(await sut.listProjects(CLASSIC, SITE_URL, DEADLINE)).to.have.length(5);
+
+      expect(http.requests).to.have.length(3);
+      expect(http.requests.map((r) => r.deadline)).to.deep.equal([DEADLINE, DEADLINE, DEADLINE]);
     });
   });
 
@@ -113,7 +133,7 @@ describe('HttpJiraGateway', () => {
         ]),
       }));
 
-      const projects = await sut.listProjects(CLASSIC, SITE_URL);
+      const projects = await sut.listProjects(CLASSIC, SITE_URL, DEADLINE);
 
       expect(projects).to.deep.equal([
         { id: '1', key: 'OK', name: 'Fine', type: 'software', url: `${SITE_URL}/browse/OK` },
@@ -133,7 +153,7 @@ describe('HttpJiraGateway', () => {
         return answer;
       });
 
-      const projects = await sut.listProjects(CLASSIC, SITE_URL);
+      const projects = await sut.listProjects(CLASSIC, SITE_URL, DEADLINE);
 
       expect(projects.map((p) => p.key)).to.deep.equal(['A', 'C', 'D']);
       expect(http.requests.map((r) => new URL(r.url).searchParams.get('startAt'))).to.deep.equal(['0', '2']);
@@ -141,7 +161,7 @@ describe('HttpJiraGateway', () => {
 
     it('a page of nothing but malformed items is an empty listing, not an error', async () => {
       const { sut } = makeSut(byPath({ '/project/search': page([{}, { id: '1' }, { key: 'K' }]) }));
-      expect(await sut.listProjects(CLASSIC, SITE_URL)).to.deep.equal([]);
+      expect(await sut.listProjects(CLASSIC, SITE_URL, DEADLINE)).to.deep.equal([]);
     });
 
     for (const [what, body] of [
@@ -152,7 +172,7 @@ describe('HttpJiraGateway', () => {
     ] as const) {
       it(`a page with ${what} is still an upstream_error`, async () => {
         const { sut } = makeSut(byPath({ '/project/search': upstream(200, body) }));
-        await expectAppError(sut.listProjects(CLASSIC, SITE_URL), 'upstream_error');
+        await expectAppError(sut.listProjects(CLASSIC, SITE_URL, DEADLINE), 'upstream_error');
       });
     }
   });

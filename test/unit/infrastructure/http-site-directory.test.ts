@@ -5,6 +5,11 @@ import { HttpSiteDirectory } from '../../../src/infrastructure/atlassian/http-si
 import type { UpstreamResponse } from '../../../src/infrastructure/atlassian/atlassian-http.js';
 import { expectAppError } from '../../support/port-fakes.js';
 import { ScriptedAtlassianHttp, upstream } from '../../support/scripted-atlassian-http.js';
+import { normaliseSite } from '../../../src/domain/site.js';
+import { deadlineAfter } from '../../../src/domain/deadline.js';
+
+const ACME = normaliseSite('acme');
+const DEADLINE = deadlineAfter(Date.now(), 60_000);
 
 const CLOUD_ID = '1324a887-45db-1bf4-1e99-ef0ff456d421';
 
@@ -18,9 +23,9 @@ describe('HttpSiteDirectory', () => {
   it('reads the cloudId from the site\'s tenant_info, without credentials', async () => {
     const { sut, http } = makeSut(upstream(200, { cloudId: CLOUD_ID }));
 
-    expect(await sut.cloudIdOf('acme.atlassian.net')).to.equal(CLOUD_ID);
+    expect(await sut.cloudIdOf(ACME, DEADLINE)).to.equal(CLOUD_ID);
 
-    expect(http.requests).to.deep.equal([{ method: 'GET', url: 'https://acme.atlassian.net/_edge/tenant_info' }]);
+    expect(http.requests).to.deep.equal([{ method: 'GET', url: 'https://acme.atlassian.net/_edge/tenant_info', deadline: DEADLINE }]);
   });
 
   describe('undefined when the site does not say', () => {
@@ -35,41 +40,41 @@ describe('HttpSiteDirectory', () => {
     ];
     for (const [what, answer] of cases) {
       it(what, async () => {
-        expect(await makeSut(answer).sut.cloudIdOf('acme.atlassian.net')).to.equal(undefined);
+        expect(await makeSut(answer).sut.cloudIdOf(ACME, DEADLINE)).to.equal(undefined);
       });
     }
   });
 
   describe('everything else is the service\'s usual error, never "no cloudId"', () => {
     it('429 with Retry-After → rate_limited with that wait', async () => {
-      const error = await expectAppError(makeSut(upstream(429, undefined, { 'Retry-After': '60' })).sut.cloudIdOf('acme.atlassian.net'), 'rate_limited');
+      const error = await expectAppError(makeSut(upstream(429, undefined, { 'Retry-After': '60' })).sut.cloudIdOf(ACME, DEADLINE), 'rate_limited');
       expect(error).to.be.instanceOf(RetryableError);
       expect((error as RetryableError).retryAfterSeconds).to.equal(60);
     });
 
     it('503 with Retry-After → rate_limited (Atlassian: a resource limit)', async () => {
-      await expectAppError(makeSut(upstream(503, undefined, { 'Retry-After': '7' })).sut.cloudIdOf('acme.atlassian.net'), 'rate_limited');
+      await expectAppError(makeSut(upstream(503, undefined, { 'Retry-After': '7' })).sut.cloudIdOf(ACME, DEADLINE), 'rate_limited');
     });
 
     for (const status of [500, 502, 503, 504, 400, 403, 410]) {
       it(`${status} → upstream_error`, async () => {
-        await expectAppError(makeSut(upstream(status, { message: 'nope' })).sut.cloudIdOf('acme.atlassian.net'), 'upstream_error');
+        await expectAppError(makeSut(upstream(status, { message: 'nope' })).sut.cloudIdOf(ACME, DEADLINE), 'upstream_error');
       });
     }
 
     it('401 → upstream_error: nothing was sent that could have been refused', async () => {
-      const error = await expectAppError(makeSut(upstream(401)).sut.cloudIdOf('acme.atlassian.net'), 'upstream_error');
+      const error = await expectAppError(makeSut(upstream(401)).sut.cloudIdOf(ACME, DEADLINE), 'upstream_error');
       expect(error.message).not.to.match(/credentials/i);
     });
 
     it('a redirect → upstream_error', async () => {
-      await expectAppError(makeSut(upstream(301, undefined, { Location: 'https://elsewhere.atlassian.net/' })).sut.cloudIdOf('acme.atlassian.net'), 'upstream_error');
+      await expectAppError(makeSut(upstream(301, undefined, { Location: 'https://elsewhere.atlassian.net/' })).sut.cloudIdOf(ACME, DEADLINE), 'upstream_error');
     });
 
     for (const code of ['upstream_timeout', 'upstream_error'] as const) {
       it(`${code} from the call itself (no answer) is passed on`, async () => {
         const thrown = new AppError(code, 'no answer');
-        const error = await expectAppError(makeSut(() => { throw thrown; }).sut.cloudIdOf('acme.atlassian.net'), code);
+        const error = await expectAppError(makeSut(() => { throw thrown; }).sut.cloudIdOf(ACME, DEADLINE), code);
         expect(error).to.equal(thrown);
       });
     }
