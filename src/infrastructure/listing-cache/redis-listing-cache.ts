@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CachedListingEntry, ListingCache } from '../../application/ports/listing-cache.js';
-import { AppError } from '../../domain/errors.js';
 import type { SessionCipher } from '../session/session-cipher.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { guardStore } from '../store-unavailable.js';
 import { redisScript, type RedisConnection } from '../redis/redis-connection.js';
 
 // Deletes the lease only if it is still ours: after expiry another instance may hold it.
@@ -23,7 +22,7 @@ export class RedisListingCache implements ListingCache {
 
   async get(key: string): Promise<CachedListingEntry | undefined> {
     const name = this.entryKey(key);
-    const sealed = await this.guard(() => this.redis.command<string | null>(name, ['GET', name]));
+    const sealed = await guardStore(() => this.redis.command<string | null>(name, ['GET', name]));
     if (sealed === null) return undefined;
     const plaintext = this.cipher.decrypt(sealed, name);
     if (plaintext === undefined) return undefined;
@@ -37,18 +36,18 @@ export class RedisListingCache implements ListingCache {
   async put(key: string, entry: CachedListingEntry, retainMs: number): Promise<void> {
     const name = this.entryKey(key);
     const sealed = this.cipher.encrypt(JSON.stringify(entry), name);
-    await this.guard(() => this.redis.command(name, ['SET', name, sealed, 'PX', Math.max(1, Math.ceil(retainMs))]));
+    await guardStore(() => this.redis.command(name, ['SET', name, sealed, 'PX', Math.max(1, Math.ceil(retainMs))]));
   }
 
   async delete(key: string): Promise<void> {
     const name = this.entryKey(key);
-    await this.guard(() => this.redis.command(name, ['DEL', name]));
+    await guardStore(() => this.redis.command(name, ['DEL', name]));
   }
 
   async tryLease(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const name = `${this.keyPrefix}listing-lease:${key}`;
     const owner = randomBytes(16).toString('base64url');
-    const taken = await this.guard(() => this.redis.command<string | null>(name, ['SET', name, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX']));
+    const taken = await guardStore(() => this.redis.command<string | null>(name, ['SET', name, owner, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX']));
     if (taken !== 'OK') return undefined;
     return async () => {
       // A failed release must not hide the listing it guarded: the lease expires by itself.
@@ -60,13 +59,4 @@ export class RedisListingCache implements ListingCache {
     return `${this.keyPrefix}listing:${key}`;
   }
 
-  /** Redis being down is the service's fault, not the client's: 503, never a 500 with a driver message. */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw storeUnavailable();
-    }
-  }
 }

@@ -1,10 +1,9 @@
 import type pg from 'pg';
 import type { Clock } from '../../application/ports/clock.js';
 import type { SessionLifetimes, SessionStore } from '../../application/ports/session-store.js';
-import { AppError } from '../../domain/errors.js';
 import { PRODUCTS, type Product } from '../../domain/product.js';
 import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { guardStore } from '../store-unavailable.js';
 import type { SessionCipher } from './session-cipher.js';
 
 /** The columns of one product's connection (migration 1). A new product needs a migration and an entry here. */
@@ -61,7 +60,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<Session | undefined> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const now = this.clock.now();
       // The read and the idle extension are one statement; an empty session keeps its short expiry. When the
       // extension would gain less than the step, nothing is written (see EXTEND_GRANULARITY).
@@ -119,7 +118,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async create(id: string): Promise<Session> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const createdAt = this.clock.now();
       const endsAt = createdAt + this.maxAgeMs;
       const expiresAt = Math.min(createdAt + this.emptyTtlMs, endsAt);
@@ -134,7 +133,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async putConnection(id: string, connection: Connection, options: { expectedVersion?: string } = {}): Promise<boolean> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const columns = COLUMNS[connection.product];
       const now = this.clock.now();
       const { rowCount } = await this.pool.query(
@@ -147,7 +146,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async removeConnection(id: string, product: Product, options: { expectedVersion?: string } = {}): Promise<boolean> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const columns = COLUMNS[product];
       const others = PRODUCTS.filter((other) => other !== product).map((other) => `${COLUMNS[other].version} IS NULL`);
       const leftEmpty = others.length === 0 ? 'TRUE' : others.join(' AND ');
@@ -163,13 +162,13 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       await this.pool.query('DELETE FROM sessions WHERE id = $1', [id]);
     });
   }
 
   async putPendingOAuth(pending: PendingOAuth): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const now = this.clock.now();
       if (pending.expiresAt <= now) return;
       // One statement: the state, and the short expiry from now for the empty session it names (never a new one).
@@ -190,7 +189,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async putCompletion(completion: OAuthCompletion): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       if (completion.expiresAt <= this.clock.now()) return;
       await this.pool.query(
         `INSERT INTO oauth_completions (id, sealed, expires_at) VALUES ($1, $2, $3)
@@ -206,7 +205,7 @@ export class PostgresSessionStore implements SessionStore {
 
   /** DELETE … RETURNING: of two instances taking the same flow at once, exactly one gets the row. */
   private async take<T>(table: 'oauth_states' | 'oauth_completions', id: string, field: string): Promise<T | undefined> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const { rows } = await this.pool.query<{ sealed: string; expires_at: string }>(
         `DELETE FROM ${table} WHERE id = $1 RETURNING sealed, expires_at`,
         [id],
@@ -226,15 +225,6 @@ export class PostgresSessionStore implements SessionStore {
     return undefined;
   }
 
-  /** The database being down or slow is the service's fault, not the client's: 503, never a 500 or a hang. */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw storeUnavailable();
-    }
-  }
 
   /** The record name, as the Redis store names its keys and fields: an envelope opens only where it was written. */
   private recordName(id: string, field: string): string {

@@ -1,8 +1,7 @@
 import type { Clock } from '../../application/ports/clock.js';
 import type { SessionStore } from '../../application/ports/session-store.js';
-import { AppError } from '../../domain/errors.js';
 import { PRODUCTS, type Product } from '../../domain/product.js';
-import { storeUnavailable } from '../store-unavailable.js';
+import { guardStore } from '../store-unavailable.js';
 import { redisScript, type RedisConnection } from '../redis/redis-connection.js';
 import type { Connection, OAuthCompletion, PendingOAuth, Session } from '../../domain/session.js';
 import type { SessionCipher } from './session-cipher.js';
@@ -155,7 +154,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<Session | undefined> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.sessionKey(id);
       const now = this.clock.now();
       let reply = await this.redis.eval<[number, string[]] | null>(GET_SESSION, [key], [now, this.ttlMs]);
@@ -194,7 +193,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create(id: string): Promise<Session> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.sessionKey(id);
       const createdAt = this.clock.now();
       const endsAt = createdAt + this.maxAgeMs;
@@ -205,7 +204,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async putConnection(id: string, connection: Connection, options: { expectedVersion?: string } = {}): Promise<boolean> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.sessionKey(id);
       const written = await this.redis.eval(PUT_CONNECTION, [key], [
         connection.product,
@@ -222,7 +221,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async removeConnection(id: string, product: Product, options: { expectedVersion?: string } = {}): Promise<boolean> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.sessionKey(id);
       const removed = await this.redis.eval(REMOVE_CONNECTION, [key], [product, options.expectedVersion ?? '', this.clock.now(), this.emptyTtlMs]);
       return removed === 1;
@@ -230,14 +229,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.sessionKey(id);
       await this.redis.command(key, ['DEL', key]);
     });
   }
 
   async putPendingOAuth(pending: PendingOAuth): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const now = this.clock.now();
       const ttl = pending.expiresAt - now;
       if (ttl <= 0) return;
@@ -249,7 +248,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async takePendingOAuth(stateId: string): Promise<PendingOAuth | undefined> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.stateKey(stateId);
       const sealed = await this.redis.command<string | null>(key, ['GETDEL', key]);
       return sealed === null ? undefined : this.open<PendingOAuth>(key, 'state', sealed);
@@ -258,7 +257,7 @@ export class RedisSessionStore implements SessionStore {
 
   /** Encrypted like a pending flow (it holds the tokens), and taken with GETDEL so only one instance gets it. */
   async putCompletion(completion: OAuthCompletion): Promise<void> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const ttl = completion.expiresAt - this.clock.now();
       if (ttl <= 0) return;
       const key = this.completionKey(completion.completionId);
@@ -267,7 +266,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async takeCompletion(completionId: string): Promise<OAuthCompletion | undefined> {
-    return this.guard(async () => {
+    return guardStore(async () => {
       const key = this.completionKey(completionId);
       const sealed = await this.redis.command<string | null>(key, ['GETDEL', key]);
       return sealed === null ? undefined : this.open<OAuthCompletion>(key, 'completion', sealed);
@@ -314,15 +313,6 @@ export class RedisSessionStore implements SessionStore {
     return undefined;
   }
 
-  /** Redis being down or slow is the service's fault, not the client's: 503, never a 500 or a hang. */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw storeUnavailable();
-    }
-  }
 
   /**
    * Waits for a replica to hold a write that carries refresh tokens: Atlassian rotates them, so after a refresh
