@@ -39,7 +39,7 @@ interface Pair {
 
 function topologyTests(title: string, startTopology: () => Promise<Record<string, string>>, failover?: (pair: () => Pair, fake: () => FakeAtlassian) => void): void {
   describe(title, function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     let fake: FakeAtlassian;
     let a: RunningService;
     let b: RunningService;
@@ -202,14 +202,18 @@ topologyTests(
       // Settled: three rounds in a row in which both instances answer 200 to a session read and a listing (the
       // client may still switch connections once while the sentinels finish reconfiguring).
       let healthyRounds = 0;
+      let lastRound = '';
       await until('both instances to answer 200 after the promotion', async () => {
         const rounds = await Promise.all(
           [a, b].flatMap((service) => ['/auth/session', '/jira/projects'].map((path) => call(`${service.baseUrl}${path}`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } }))),
         );
         for (const answer of rounds) answers.push({ status: answer.status, code: answer.body?.error?.code, at: Date.now() });
+        lastRound = rounds.map((answer) => `${answer.status}${answer.body?.error?.code === undefined ? '' : ` ${answer.body.error.code}`}`).join(', ');
         healthyRounds = rounds.every((answer) => answer.status === 200) ? healthyRounds + 1 : 0;
         return healthyRounds >= 3;
-      }, 25_000, 200);
+      }, 45_000, 200).catch((error: Error) => {
+        throw new Error(`${error.message}; last round (a session, a listing, b session, b listing): ${lastRound}`);
+      });
       const recoveredAt = Date.now();
       stop = true;
       await Promise.all(running);

@@ -42,6 +42,9 @@ function driverFor(topology: RedisTopologyConfig, options: RedisConnectionOption
         sentinelClientOptions: { socket, ...auth(topology.sentinelPassword) },
         // One connection to the primary: WAIT counts the writes of the connection it is sent on.
         masterPoolSize: 1,
+        // Ask the sentinels for the primary every second (node-redis's default is 10 s), besides their +switch-master
+        // notice: a notice missed while the client reconnects would otherwise leave it on the dead primary that long.
+        scanInterval: 1_000,
         RESP: 2,
       });
       return {
