@@ -1,9 +1,7 @@
-import { Redis } from 'ioredis';
 import sinon from 'sinon';
 import { FlexibleAttemptLimiter } from '../../src/infrastructure/rate-limit/flexible-attempt-limiter.js';
 import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
-import { connectRedis, deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
-import type { RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
+import { redisSuite } from '../support/redis.js';
 import { attemptLimiterContract } from './attempt-limiter.contract.js';
 
 describe('FlexibleAttemptLimiter in memory', () => {
@@ -19,33 +17,17 @@ describe('FlexibleAttemptLimiter in memory', () => {
 });
 
 describe('FlexibleAttemptLimiter on Redis (real Redis)', function () {
-  let client: Redis;
-  let connection: RedisConnection;
-  const prefix = uniquePrefix('limiter');
-
-  before(async function () {
-    await requireRedis(this);
-    client = new Redis(REDIS_URL);
-    // The limiter refuses while the client is not ready (it never queues behind a reconnect), as the service's is
-    // after openContainer.
-    await client.ping();
-    connection = await connectRedis();
-  });
-  after(async () => {
-    if (client === undefined) return;
-    await deleteKeys(client, prefix);
-    client.disconnect();
-    await connection.close();
-  });
+  const redis = redisSuite('limiter');
+  const { prefix } = redis;
 
   let run = 0;
   attemptLimiterContract('FlexibleAttemptLimiter (Redis)', () => {
     // A prefix per test: counts never leak from one test into the next.
     const testPrefix = `${prefix}${++run}:`;
     return {
-      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { connection, keyPrefix: testPrefix }),
+      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { connection: redis.connection, keyPrefix: testPrefix }),
       // The window is the key's TTL: deleting the key is what its expiry does.
-      endWindow: async (name, key) => { await client.del(`${testPrefix}${name}:${key}`); },
+      endWindow: async (name, key) => { await redis.client.del(`${testPrefix}${name}:${key}`); },
     };
   });
 });

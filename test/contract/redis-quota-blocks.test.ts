@@ -2,36 +2,22 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { RedisQuotaBlocks } from '../../src/infrastructure/quota/redis-quota-blocks.js';
 import { FixedClock } from '../support/port-fakes.js';
-import { connectRedis, deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
-import type { RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
+import { connectRedis, redisSuite } from '../support/redis.js';
 import { quotaBlocksContract } from './quota-blocks.contract.js';
 
 describe('RedisQuotaBlocks (real Redis)', function () {
-  let client: Redis;
-  let connection: RedisConnection;
-  const prefix = uniquePrefix('quota');
+  const redis = redisSuite('quota');
+  const { prefix } = redis;
 
-  before(async function () {
-    await requireRedis(this);
-    client = new Redis(REDIS_URL);
-    connection = await connectRedis();
-  });
-  after(async () => {
-    if (client === undefined) return;
-    await deleteKeys(client, prefix);
-    client.disconnect();
-    await connection.close();
-  });
-
-  quotaBlocksContract('RedisQuotaBlocks', (clock) => new RedisQuotaBlocks(connection, prefix, clock));
+  quotaBlocksContract('RedisQuotaBlocks', (clock) => new RedisQuotaBlocks(redis.connection, prefix, clock));
 
   it('a block written by one client is seen by another (the instances share it), under the key prefix, expiring with it', async () => {
     const clock = new FixedClock(Date.now());
     const other = await connectRedis();
     try {
-      await new RedisQuotaBlocks(connection, prefix, clock).block('global:shared-app', clock.now() + 30_000);
+      await new RedisQuotaBlocks(redis.connection, prefix, clock).block('global:shared-app', clock.now() + 30_000);
       expect(await new RedisQuotaBlocks(other, prefix, clock).blockedUntil(['global:shared-app'])).to.equal(clock.now() + 30_000);
-      const ttl = await client.pttl(`${prefix}quota-block:global:shared-app`);
+      const ttl = await redis.client.pttl(`${prefix}quota-block:global:shared-app`);
       expect(ttl).to.be.within(1, 30_000);
     } finally {
       await other.close();

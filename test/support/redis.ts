@@ -49,3 +49,43 @@ export async function connectRedis(url = REDIS_URL, commandTimeoutMs = 1_000): P
   await connection.connect();
   return connection;
 }
+
+export interface RedisSuite {
+  /** Keys this suite writes start with it; they are deleted after the suite. */
+  readonly prefix: string;
+  /** An ioredis client for looking inside Redis independently of the code under test. */
+  readonly client: Redis;
+  /** The service's own connection, as the adapters under test use it. */
+  readonly connection: RedisConnection;
+}
+
+/**
+ * Call inside a `describe`: requires Redis (loud skip outside CI), opens an inspection client and a service
+ * connection before the suite, and deletes the suite's keys and closes both after it.
+ */
+export function redisSuite(label: string): RedisSuite {
+  const prefix = uniquePrefix(label);
+  let client: Redis | undefined;
+  let connection: RedisConnection | undefined;
+  before(async function () {
+    await requireRedis(this);
+    client = new Redis(REDIS_URL);
+    await client.ping();
+    connection = await connectRedis();
+  });
+  after(async () => {
+    if (client === undefined) return;
+    await deleteKeys(client, prefix);
+    client.disconnect();
+    await connection?.close();
+  });
+  return {
+    prefix,
+    get client() {
+      return client!;
+    },
+    get connection() {
+      return connection!;
+    },
+  };
+}
