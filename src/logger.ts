@@ -4,34 +4,9 @@ import { pino, type Logger as PinoLogger } from 'pino';
 /** What every log line written while serving one request carries (its request id), wherever it is written from. */
 export const logScope = new AsyncLocalStorage<{ readonly requestId: string }>();
 
-/**
- * Paths pino blanks out wherever they appear in a log line: defence in depth behind "never log a secret" — the
- * code does not pass these fields, and if one ever does, it is censored.
- */
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-session-token"]',
-  'res.headers["x-session-token"]',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["x-session-token"]',
-  '*.authorization',
-  '*.Authorization',
-  '*.cookie',
-  '*.api_token',
-  '*.apiToken',
-  '*.access_token',
-  '*.accessToken',
-  '*.refresh_token',
-  '*.refreshToken',
-  '*.client_secret',
-  '*.clientSecret',
-  '*.code',
-  '*.state',
-  '*.sessionToken',
-  '*.session_token',
+const CENSOR = '[redacted]';
+/** Secrets by the names the code and Atlassian give them, censored at the top of a line and one level down. */
+const SECRET_FIELDS = [
   'authorization',
   'api_token',
   'apiToken',
@@ -44,14 +19,52 @@ const REDACT = [
   'sessionToken',
   'session_token',
 ];
+const TOP_LEVEL = new Set(SECRET_FIELDS);
+/** One level down also: header spellings, and an OAuth callback's `code` and `state` (a top-level `code` is an error code). */
+const NESTED = new Set([...SECRET_FIELDS, 'Authorization', 'cookie', 'set-cookie', 'x-session-token', 'code', 'state']);
+/** Inside `headers` one level down (`req.headers`, `res.headers`). */
+const HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-session-token']);
+
+type Fields = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Fields => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** `fields` with the names in `secret` censored; the same object when there is nothing to censor, else a copy. */
+function censored(fields: Fields, secret: ReadonlySet<string>, nested?: (key: string, value: Fields) => Fields): Fields {
+  let out = fields;
+  for (const key in fields) {
+    const value = fields[key];
+    let replacement = value;
+    if (secret.has(key)) replacement = CENSOR;
+    else if (nested !== undefined && isObject(value)) replacement = nested(key, value);
+    if (replacement === value) continue;
+    if (out === fields) out = { ...fields };
+    out[key] = replacement;
+  }
+  return out;
+}
+
+/**
+ * Defence in depth behind "never log a secret": the code does not pass these fields, and if one ever does, it is
+ * censored. A formatter rather than pino's `redact` paths: their wildcards cost about 14 µs a line, and every
+ * request writes one. Nested objects are the caller's and are copied, never changed.
+ */
+export function censorSecrets(line: Fields): Fields {
+  return censored(line, TOP_LEVEL, (_key, value) =>
+    censored(value, NESTED, (key, inner) => (key === 'headers' ? censored(inner, HEADERS) : inner)),
+  );
+}
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): PinoLogger {
   const options = {
     level,
-    redact: { paths: REDACT, censor: '[redacted]' },
+    formatters: { log: censorSecrets },
     base: { service: 'atlassian-connector' },
     // A copy: pino merges each line's fields into what mixin returns, which must not leak into the next line.
     mixin: () => ({ ...logScope.getStore() }),
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Synchronous writes: measured cheaper per request than pino's default asynchronous stdout, and safe on exit. The
+  // asynchronous one flushes at exit in a loop that retries a write refused with EPIPE forever: with its reader gone
+  // (a log collector restarted), the process would hang on SIGTERM instead of exiting.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

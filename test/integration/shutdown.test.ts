@@ -55,6 +55,14 @@ describe('graceful shutdown (separate process)', function () {
     expect(await service.exited).to.equal(0);
   });
 
+  it('exits 0 on SIGTERM when nothing reads its stdout any more (a log collector that went away)', async () => {
+    service = await start({}, 'compiled');
+    // The read end of the pipe: every later log write fails with EPIPE, the first of them while shutting down.
+    service.child.stdout!.destroy();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).to.equal(0);
+  });
+
   it('bounds the wait: a request that never ends is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
     service = await start({ SHUTDOWN_TIMEOUT_MS: '500', UPSTREAM_TIMEOUT_MS: '60000' });
     const token = await login(service.baseUrl);

@@ -50,6 +50,22 @@ describe('logger: redaction (defence in depth)', () => {
     expect(text()).not.to.include(SECRET);
   });
 
+  it("never changes the caller's objects while censoring a copy of them", () => {
+    const { logger, text } = capture();
+    const call = { authorization: SECRET, headers: { cookie: SECRET } };
+    const req = { headers: { authorization: SECRET }, method: 'GET' };
+    logger.info({ call, req }, 'nested');
+    expect(text()).not.to.include(SECRET);
+    expect(call).to.deep.equal({ authorization: SECRET, headers: { cookie: SECRET } });
+    expect(req).to.deep.equal({ headers: { authorization: SECRET }, method: 'GET' });
+  });
+
+  it('keeps a top-level code (an error code) and nested fields that are not secrets', () => {
+    const { logger, lines } = capture();
+    logger.info({ code: 'rate_limited', upstream: { status: 429, product: 'jira' } }, 'refused');
+    expect(lines()[0]).to.deep.include({ code: 'rate_limited', upstream: { status: 429, product: 'jira' } });
+  });
+
   it('keeps the fields that are not secrets', () => {
     const { logger, lines } = capture();
     logger.info({ product: 'jira', route: '/jira/projects', status: 200, ms: 1.5 }, 'request');

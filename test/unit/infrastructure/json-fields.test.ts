@@ -44,6 +44,30 @@ describe('httpsUrl (links passed on to browsers, e.g. avatars)', () => {
     }
   });
 
+  it('answers as the URL parser does, whether or not a value takes the pattern shortcut', () => {
+    // The rule before the shortcut: every value through the WHATWG parser.
+    const byParser = (value: string) => {
+      if (value.length > 2048 || !/^https:\/\//i.test(value) || /[\s\u0000-\u001f\u007f]/.test(value)) return undefined;
+      try {
+        const url = new URL(value);
+        return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '' ? value : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const hosts = ['acme.atlassian.net', 'a', 'a-b.c', 'a..b', 'a.b.', '-a.b', '1.2.3.4', '[::1]', 'bücher.example', 'xn--bcher-kva.example', 'a_b.example', 'u@h', 'u:p@h', ''];
+    const ports = ['', ':443', ':8443', ':65535', ':65536', ':99999', ':', ':x'];
+    const rests = ['', '/', '/a/b.png', '?s=48', '#f', '/a?b=c#d', '/a\\b', '\\evil', '/%2e%2e/', '/a<b>"c', '@evil.example'];
+    for (const host of hosts) {
+      for (const port of ports) {
+        for (const rest of rests) {
+          const value = `https://${host}${port}${rest}`;
+          expect(httpsUrl(value), value).to.equal(byParser(value));
+        }
+      }
+    }
+  });
+
   it('drops non-strings', () => {
     for (const value of [undefined, null, 42, {}, ['https://a.example/x.png'], { href: 'https://a.example/x.png' }]) {
       expect(httpsUrl(value)).to.equal(undefined);
