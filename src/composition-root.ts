@@ -37,7 +37,7 @@ import { QuotaGuard } from './infrastructure/atlassian/quota-guard.js';
 import { InMemoryQuotaBlocks } from './infrastructure/quota/in-memory-quota-blocks.js';
 import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
 import { PostgresQuotaBlocks } from './infrastructure/quota/postgres-quota-blocks.js';
-import { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
+import type { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
 import { PostgresLock } from './infrastructure/lock/postgres-lock.js';
 import { PostgresSessionStore } from './infrastructure/session/postgres-session-store.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
@@ -154,7 +154,7 @@ export interface Overrides {
  * decorators) so each `new` is checked by the compiler and the application layer stays free of tsyringe. A child
  * container per call keeps tests independent.
  */
-export function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): DependencyContainer {
+export async function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): Promise<DependencyContainer> {
   const c = rootContainer.createChildContainer();
   const store = config.sessionStore;
 
@@ -203,6 +203,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
     );
   } else if (store.kind === 'postgres') {
+    // Imported here, not at the top: it brings pg (about 25 ms of module loading), which an instance on another
+    // store never needs. The adapters below import pg's types only.
+    const { PostgresDatabase } = await import('./infrastructure/postgres/postgres-database.js');
     register(c, TOKENS.redis, () => null);
     register(c, TOKENS.postgres, (get) =>
       new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, get(TOKENS.clock), logger),
@@ -403,12 +406,12 @@ function metricsEndpointOf(prometheus: PrometheusMetrics | null): MetricsEndpoin
 }
 
 /** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
-export function buildService(
+export async function buildService(
   config: Config,
   logger: Logger,
   overrides: Overrides = {},
-): { app: Koa; container: DependencyContainer; readiness: Readiness } {
-  const container = buildContainer(config, logger, overrides);
+): Promise<{ app: Koa; container: DependencyContainer; readiness: Readiness }> {
+  const container = await buildContainer(config, logger, overrides);
   const dependencies = appDependencies(container);
   const app = createApp(dependencies, {
     version: SERVICE_VERSION,

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     if (config.oauth[product] === undefined) logger.info({ product }, 'OAuth not configured for this product; only API-token login is available');
   }
 
-  const { app, container, readiness } = buildService(config, logger);
+  const { app, container, readiness } = await buildService(config, logger);
   try {
     await openContainer(container);
   } catch (error) {
