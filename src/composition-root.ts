@@ -25,6 +25,7 @@ import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
 import type Koa from 'koa';
 import { createApp, type AppDependencies } from './http/app.js';
+import { loadBodyParser } from './http/json-body.js';
 import type { MetricsEndpoint } from './http/metrics-endpoint.js';
 import { Readiness } from './http/readiness.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
@@ -51,7 +52,7 @@ import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/pro
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
 import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { FlexibleAttemptLimiter, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
+import { FlexibleAttemptLimiter, loadRateLimiterLibrary, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
 import { RedisSessionStore } from './infrastructure/session/redis-session-store.js';
@@ -424,6 +425,16 @@ export async function buildService(
     maxInflightListingsPerSession: config.maxInflightListingsPerSession,
   });
   return { app, container, readiness: dependencies.readiness };
+}
+
+/**
+ * Loads the libraries that the service imports on first use instead of at start (the JSON body parser, the rate
+ * limiter when a limit is on). main.ts calls it once it listens: the loading runs while the service already
+ * answers, and the first request that needs one rarely waits for it.
+ */
+export async function loadDeferredModules(config: Config): Promise<void> {
+  const limited = config.authRateLimitPerMinute > 0 || config.oauthStartRateLimitPerMinute > 0;
+  await Promise.all([loadBodyParser(), limited ? loadRateLimiterLibrary() : undefined]);
 }
 
 /** Connects what must be reachable before the service takes requests; fails fast when it is not. */

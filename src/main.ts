@@ -2,11 +2,18 @@ import 'reflect-metadata';
 import 'dotenv/config';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildService, closeContainer, openContainer } from './composition-root.js';
+import { buildService, closeContainer, loadDeferredModules, openContainer } from './composition-root.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { applyServerTimeouts, CONNECTIONS_CHECKING_INTERVAL_MS } from './http/server-timeouts.js';
 import { createLogger } from './logger.js';
 import { SERVICE_VERSION } from './version.js';
+
+/**
+ * When the libraries left out of the start are loaded, after listening: their loading blocks the event loop for
+ * about 80 ms, so not at once, where it would hold up the first answers (a probe, a load balancer's check); soon
+ * enough that a user's first login rarely finds them missing (it would wait for them, not fail).
+ */
+const DEFERRED_MODULES_DELAY_MS = 1_000;
 
 function readConfig(): Config {
   try {
@@ -49,6 +56,9 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, host: config.host, pid: process.pid, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
+    // A library that cannot load fails the requests that need it; the log says why.
+    const preload = () => loadDeferredModules(config).catch((error: unknown) => logger.error({ err: error }, 'a library loaded on first use failed to load'));
+    setTimeout(preload, DEFERRED_MODULES_DELAY_MS).unref();
   });
 
   // Graceful: report not ready at once, keep serving for the drain delay so load balancers move away, then stop
