@@ -406,7 +406,7 @@ function metricsEndpointOf(prometheus: PrometheusMetrics | null): MetricsEndpoin
   return prometheus === null ? undefined : () => prometheus.render();
 }
 
-/** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
+/** The service as server.ts and the integration tests run it: container plus Koa app, not yet listening. */
 export async function buildService(
   config: Config,
   logger: Logger,
@@ -429,7 +429,7 @@ export async function buildService(
 
 /**
  * Loads the libraries that the service imports on first use instead of at start (the JSON body parser, the rate
- * limiter when a limit is on). main.ts calls it once it listens: the loading runs while the service already
+ * limiter when a limit is on). server.ts calls it once it listens: the loading runs while the service already
  * answers, and the first request that needs one rarely waits for it.
  */
 export async function loadDeferredModules(config: Config): Promise<void> {

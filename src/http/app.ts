@@ -69,7 +69,7 @@ export interface HttpSettings {
 
 const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
 
-/** The Koa application, not listening: tests start it on port 0, main.ts on the configured port. */
+/** The Koa application, not listening: tests start it on port 0, server.ts on the configured port. */
 export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   const app = new Koa();
   app.silent = true;
