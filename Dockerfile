@@ -10,6 +10,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
 RUN scripts/install-production.sh /app
+# The compile cache's folder, made here so that the copy below hands it to node (WORKDIR's /app stays root's).
+RUN mkdir /app/.node-compile-cache
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3001
