@@ -40,9 +40,9 @@ module.exports = {
       to: { path: '^src/infrastructure/' },
     },
     {
-      name: 'only-main-and-tests-use-the-composition-root',
+      name: 'only-the-server-and-tests-use-the-composition-root',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/main\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/server\\.ts$' },
       to: { path: '^src/composition-root\\.ts$' },
     },
     {

@@ -3,7 +3,8 @@
 # starts `node dist/main.js` there with the in-memory store, with Redis and with PostgreSQL, checks that it answers
 # and is ready, and that SIGTERM stops it with exit code 0. Needs Redis on REDIS_URL (default
 # redis://127.0.0.1:6379) and PostgreSQL on DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), where
-# it works in a schema of its own and drops it after.
+# it works in a schema of its own and drops it after. Last, it fills a compile cache for that install as the
+# Dockerfile does (scripts/warm-compile-cache.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
@@ -59,3 +60,10 @@ separator='?'
 case "$database_url" in *\?*) separator='&' ;; esac
 check postgres SESSION_STORE=postgres DATABASE_URL="$database_url${separator}options=-c%20search_path%3D$schema" \
   SESSION_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
+
+# The Dockerfile's compile-cache step, on the same install (Node >= 22.1 has the cache; older Node skips it).
+if node -e "process.exit('enableCompileCache' in require('node:module') ? 0 : 1)"; then
+  NODE_COMPILE_CACHE="$work/compile-cache" scripts/warm-compile-cache.sh "$work/app"
+else
+  echo "skipped (compile cache): Node $(node --version) has none"
+fi

@@ -25,6 +25,7 @@ import { StartOAuth } from './application/use-cases/start-oauth.js';
 import type { Config } from './config.js';
 import type Koa from 'koa';
 import { createApp, type AppDependencies } from './http/app.js';
+import { loadBodyParser } from './http/json-body.js';
 import type { MetricsEndpoint } from './http/metrics-endpoint.js';
 import { Readiness } from './http/readiness.js';
 import { AtlassianHttp } from './infrastructure/atlassian/atlassian-http.js';
@@ -37,7 +38,7 @@ import { QuotaGuard } from './infrastructure/atlassian/quota-guard.js';
 import { InMemoryQuotaBlocks } from './infrastructure/quota/in-memory-quota-blocks.js';
 import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
 import { PostgresQuotaBlocks } from './infrastructure/quota/postgres-quota-blocks.js';
-import { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
+import type { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
 import { PostgresLock } from './infrastructure/lock/postgres-lock.js';
 import { PostgresSessionStore } from './infrastructure/session/postgres-session-store.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
@@ -51,7 +52,7 @@ import { NoMetrics, PrometheusMetrics } from './infrastructure/observability/pro
 import { OtelTracing } from './infrastructure/observability/otel-tracing.js';
 import { TracedMetrics } from './infrastructure/observability/traced-metrics.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { FlexibleAttemptLimiter, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
+import { FlexibleAttemptLimiter, loadRateLimiterLibrary, NoAttemptLimit } from './infrastructure/rate-limit/flexible-attempt-limiter.js';
 import { RedisLock } from './infrastructure/lock/redis-lock.js';
 import { InMemorySessionStore } from './infrastructure/session/in-memory-session-store.js';
 import { RedisSessionStore } from './infrastructure/session/redis-session-store.js';
@@ -154,7 +155,7 @@ export interface Overrides {
  * decorators) so each `new` is checked by the compiler and the application layer stays free of tsyringe. A child
  * container per call keeps tests independent.
  */
-export function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): DependencyContainer {
+export async function buildContainer(config: Config, logger: Logger, overrides: Overrides = {}): Promise<DependencyContainer> {
   const c = rootContainer.createChildContainer();
   const store = config.sessionStore;
 
@@ -203,6 +204,9 @@ export function buildContainer(config: Config, logger: Logger, overrides: Overri
       new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
     );
   } else if (store.kind === 'postgres') {
+    // Imported here, not at the top: it brings pg (about 25 ms of module loading), which an instance on another
+    // store never needs. The adapters below import pg's types only.
+    const { PostgresDatabase } = await import('./infrastructure/postgres/postgres-database.js');
     register(c, TOKENS.redis, () => null);
     register(c, TOKENS.postgres, (get) =>
       new PostgresDatabase({ url: store.url, poolSize: store.poolSize, timeoutMs: store.timeoutMs }, get(TOKENS.clock), logger),
@@ -402,13 +406,13 @@ function metricsEndpointOf(prometheus: PrometheusMetrics | null): MetricsEndpoin
   return prometheus === null ? undefined : () => prometheus.render();
 }
 
-/** The service as main.ts and the integration tests run it: container plus Koa app, not yet listening. */
-export function buildService(
+/** The service as server.ts and the integration tests run it: container plus Koa app, not yet listening. */
+export async function buildService(
   config: Config,
   logger: Logger,
   overrides: Overrides = {},
-): { app: Koa; container: DependencyContainer; readiness: Readiness } {
-  const container = buildContainer(config, logger, overrides);
+): Promise<{ app: Koa; container: DependencyContainer; readiness: Readiness }> {
+  const container = await buildContainer(config, logger, overrides);
   const dependencies = appDependencies(container);
   const app = createApp(dependencies, {
     version: SERVICE_VERSION,
@@ -421,6 +425,16 @@ export function buildService(
     maxInflightListingsPerSession: config.maxInflightListingsPerSession,
   });
   return { app, container, readiness: dependencies.readiness };
+}
+
+/**
+ * Loads the libraries that the service imports on first use instead of at start (the JSON body parser, the rate
+ * limiter when a limit is on). server.ts calls it once it listens: the loading runs while the service already
+ * answers, and the first request that needs one rarely waits for it.
+ */
+export async function loadDeferredModules(config: Config): Promise<void> {
+  const limited = config.authRateLimitPerMinute > 0 || config.oauthStartRateLimitPerMinute > 0;
+  await Promise.all([loadBodyParser(), limited ? loadRateLimiterLibrary() : undefined]);
 }
 
 /** Connects what must be reachable before the service takes requests; fails fast when it is not. */

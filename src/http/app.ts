@@ -1,7 +1,6 @@
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
-import bodyParser from 'koa-bodyparser';
 import type { AttemptLimiter } from '../application/ports/attempt-limiter.js';
 import type { Logger } from '../application/ports/logger.js';
 import type { Metrics } from '../application/ports/metrics.js';
@@ -17,6 +16,7 @@ import type { StartOAuth } from '../application/use-cases/start-oauth.js';
 import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
 import { errorMiddleware } from './error-middleware.js';
+import { jsonBodyParser } from './json-body.js';
 import { countShed, inFlightPerSession } from './load-shedding.js';
 import { observabilityMiddleware } from './observability-middleware.js';
 import type { MetricsEndpoint } from './metrics-endpoint.js';
@@ -69,7 +69,7 @@ export interface HttpSettings {
 
 const DEFAULT_MAX_BODY_BYTES = 100 * 1024;
 
-/** The Koa application, not listening: tests start it on port 0, main.ts on the configured port. */
+/** The Koa application, not listening: tests start it on port 0, server.ts on the configured port. */
 export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   const app = new Koa();
   app.silent = true;
@@ -90,7 +90,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   // Before the auth routes: `/auth/session` must not be read as `/auth/:product`.
   sessionRoutes(router, deps);
   // Only the route that reads a body parses one: every other request skips the parser.
-  const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: String(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), strict: true });
+  const jsonBody = jsonBodyParser(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
   router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(settings.maxInflightListingsPerSession ?? 0));
   listingRoutes(router, deps);

@@ -66,7 +66,7 @@ describe('docs', () => {
       .map((file) => readFileSync(file, 'utf8'))
       .join('\n');
     // Read by the OpenTelemetry exporter or by Node itself (their standard variables), or a placeholder in an example URL.
-    const outside = new Set(['OTEL_EXPORTER_OTLP_HEADERS', 'NODE_COMPILE_CACHE', 'CLIENT_ID']);
+    const outside = new Set(['OTEL_EXPORTER_OTLP_HEADERS', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE', 'CLIENT_ID']);
     const named = new Set(DOCS.flatMap((file) => [...read(file).matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)].map((match) => match[1]!)));
     const unknown = [...named].filter((name) => !CONFIG_VARIABLES.includes(name) && !outside.has(name) && !new RegExp(`\\b${name}\\b`).test(code));
     expect(unknown).to.deep.equal([]);

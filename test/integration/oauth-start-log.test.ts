@@ -7,7 +7,7 @@ const OAUTH = {
   JIRA_OAUTH_REDIRECT_URI: 'http://127.0.0.1:1/auth/jira/oauth/callback',
 };
 
-/** The warnings main.ts logs at start, as an operator reads them. */
+/** The warnings server.ts logs at start, as an operator reads them. */
 async function startWarnings(env: Record<string, string>): Promise<string[]> {
   const service = await spawnService(env);
   await service.stop();
@@ -17,7 +17,7 @@ async function startWarnings(env: Record<string, string>): Promise<string[]> {
     .map((line) => line.msg);
 }
 
-describe('the start log about OAuth sign-ins (main.ts)', () => {
+describe('the start log about OAuth sign-ins (server.ts)', () => {
   it('warns that sign-ins are not bound to a browser without OAUTH_RETURN_URL, and when PKCE is off', async () => {
     const warnings = await startWarnings({ ...OAUTH, OAUTH_PKCE: 'false' });
     expect(warnings.some((msg) => /OAUTH_RETURN_URL is not set.*not bound to the browser that started them/.test(msg)), warnings.join('\n')).to.equal(true);

@@ -59,7 +59,7 @@ describe('server timeouts (HTTP_HEADERS_TIMEOUT_MS=500, HTTP_REQUEST_TIMEOUT_MS=
   });
 });
 
-describe('server timeouts in src/main.ts (a separate process)', function () {
+describe('server timeouts in src/server.ts (a separate process)', function () {
   this.timeout(30_000);
   let fake: FakeAtlassian;
   let service: ServiceProcess;

@@ -38,7 +38,7 @@ export async function startService(env: Env | ((baseUrl: string) => Env), overri
       done();
     },
   });
-  const { app, container } = buildService(config, createLogger(config.logLevel, sink), overrides);
+  const { app, container } = await buildService(config, createLogger(config.logLevel, sink), overrides);
   await openContainer(container);
   applyServerTimeouts(server, config.http);
   server.on('request', app.callback());

@@ -40,9 +40,9 @@ export function wrongWirings(c: DependencyContainer): void {
 }
 
 describe('composition root: typed tokens', () => {
-  it('resolves each token to the instance its type names', () => {
+  it('resolves each token to the instance its type names', async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const c = buildContainer(config, createLogger(config.logLevel));
+    const c = await buildContainer(config, createLogger(config.logLevel));
     expect(resolve(c, TOKENS.jiraGateway)).to.be.instanceOf(HttpJiraGateway);
     expect(resolve(c, TOKENS.confluenceGateway)).to.be.instanceOf(HttpConfluenceGateway);
     expect(resolve(c, TOKENS.listProjects)).to.be.instanceOf(ListProjects);

@@ -1,7 +1,20 @@
 import type pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AttemptLimiter, Reservation } from '../../application/ports/attempt-limiter.js';
 import { redisScript, type RedisConnection, type RedisScript } from '../redis/redis-connection.js';
+
+type RateLimiterLibrary = typeof import('rate-limiter-flexible');
+
+let library: Promise<RateLimiterLibrary> | undefined;
+
+/**
+ * rate-limiter-flexible, imported once for every limiter on the first call, not at start: its module loading (about
+ * 20 ms) stays off the cold start. The service also calls this in the background once it listens, so the first
+ * attempt rarely waits.
+ */
+export function loadRateLimiterLibrary(): Promise<RateLimiterLibrary> {
+  return (library ??= import('rate-limiter-flexible'));
+}
 
 /**
  * Attempts per key in a one-minute window, on rate-limiter-flexible: in memory for one instance, in Redis when
@@ -9,33 +22,45 @@ import { redisScript, type RedisConnection, type RedisScript } from '../redis/re
  * different limits apart.
  */
 export class FlexibleAttemptLimiter implements AttemptLimiter {
-  private readonly limiter: RateLimiterAbstract;
+  private made: Promise<{ limiter: RateLimiterAbstract; lib: RateLimiterLibrary }> | undefined;
 
-  constructor(perMinute: number, name: string, redis?: { connection: RedisConnection; keyPrefix: string } | PostgresLimitStore) {
-    const options = { points: perMinute, duration: 60 };
-    this.limiter =
-      redis === undefined
-        ? new RateLimiterMemory({ ...options, keyPrefix: name })
-        : 'pool' in redis
-          ? // The table comes from the service's migrations (tableCreated): the library would otherwise create it
-            // from its constructor, where a failure is an unhandled rejection. The pool's timeouts bound each query.
-            new RateLimiterPostgres({ ...options, storeClient: redis.pool, storeType: 'pool', tableName: redis.tableName, tableCreated: true, keyPrefix: `${redis.keyPrefix ?? ''}${name}` })
-          : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
-            new RateLimiterRedis({
-              ...options,
-              storeClient: nodeRedisFacade(redis.connection),
-              useRedisPackage: true,
-              keyPrefix: `${redis.keyPrefix}${name}`,
-              rejectIfRedisNotReady: true,
-            });
+  constructor(
+    private readonly perMinute: number,
+    private readonly name: string,
+    private readonly redis?: { connection: RedisConnection; keyPrefix: string } | PostgresLimitStore,
+  ) {}
+
+  /** The limiter, built on first use, once the library is loaded. */
+  private limiter(): Promise<{ limiter: RateLimiterAbstract; lib: RateLimiterLibrary }> {
+    return (this.made ??= loadRateLimiterLibrary().then((lib) => ({ limiter: this.build(lib), lib })));
+  }
+
+  private build(lib: RateLimiterLibrary): RateLimiterAbstract {
+    const { name, redis } = this;
+    const options = { points: this.perMinute, duration: 60 };
+    return redis === undefined
+      ? new lib.RateLimiterMemory({ ...options, keyPrefix: name })
+      : 'pool' in redis
+        ? // The table comes from the service's migrations (tableCreated): the library would otherwise create it
+          // from its constructor, where a failure is an unhandled rejection. The pool's timeouts bound each query.
+          new lib.RateLimiterPostgres({ ...options, storeClient: redis.pool, storeType: 'pool', tableName: redis.tableName, tableCreated: true, keyPrefix: `${redis.keyPrefix ?? ''}${name}` })
+        : // rejectIfRedisNotReady: while Redis is down, refuse at once instead of queueing behind reconnects.
+          new lib.RateLimiterRedis({
+            ...options,
+            storeClient: nodeRedisFacade(redis.connection),
+            useRedisPackage: true,
+            keyPrefix: `${redis.keyPrefix}${name}`,
+            rejectIfRedisNotReady: true,
+          });
   }
 
   async reserve(key: string): Promise<Reservation> {
+    const { limiter, lib } = await this.limiter();
     try {
-      await this.limiter.consume(key);
+      await limiter.consume(key);
     } catch (error) {
       // Anything but the limiter's own "out of points" answer (Redis down) propagates: the caller refuses.
-      if (!(error instanceof RateLimiterRes)) throw error;
+      if (!(error instanceof lib.RateLimiterRes)) throw error;
       // The refused attempt stays counted: it cannot lengthen the window, which starts at the first attempt.
       return { granted: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
     }
@@ -45,10 +70,10 @@ export class FlexibleAttemptLimiter implements AttemptLimiter {
       release: async () => {
         if (released) return;
         released = true;
-        const after = await this.limiter.reward(key, 1);
+        const after = await limiter.reward(key, 1);
         // The window ended between reserve and release: the reward opened a new one below zero, which would be a
         // free attempt. Take it back.
-        if (after.consumedPoints < 0) await this.limiter.penalty(key, 1);
+        if (after.consumedPoints < 0) await limiter.penalty(key, 1);
       },
     };
   }
