@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { buildService, closeContainer, loadDeferredModules, openContainer } from './composition-root.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { applyServerTimeouts, CONNECTIONS_CHECKING_INTERVAL_MS } from './http/server-timeouts.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogs } from './logger.js';
 import { SERVICE_VERSION } from './version.js';
 
 /**
@@ -54,6 +54,7 @@ export async function startServer(): Promise<void> {
   } catch (error) {
     logger.fatal({ err: error, store: config.sessionStore.kind }, 'the session store cannot be reached');
     await closeContainer(container);
+    await flushLogs(logger);
     process.exit(1);
   }
 
@@ -91,10 +92,12 @@ export async function startServer(): Promise<void> {
     server.close(() => {
       clearTimeout(force);
       clearInterval(reap);
-      void closeContainer(container).finally(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      void closeContainer(container)
+        .finally(() => {
+          logger.info('stopped');
+          return flushLogs(logger);
+        })
+        .finally(() => process.exit(0));
     });
     server.closeIdleConnections();
   };
