@@ -64,6 +64,8 @@ export async function startServer(): Promise<void> {
     server.listen(config.port, config.host, () => {
       const { port } = server.address() as AddressInfo;
       logger.info({ port, host: config.host, pid: process.pid, version: SERVICE_VERSION, store: config.sessionStore.kind }, 'listening');
+      // Now, not with the next batch: whoever starts the service waits for this line (and learns the port from it).
+      logger.flush();
       resolve();
     });
   });
