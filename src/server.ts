@@ -60,6 +60,14 @@ export async function startServer(): Promise<void> {
 
   const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }, app.callback());
   applyServerTimeouts(server, config.http);
+  // A port in use or not allowed ends the start like an unreachable store: one fatal line and exit 1, not an
+  // unhandled 'error' event with a stack trace.
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    logger.fatal({ errorCode: error.code, reason: error.message, port: config.port, host: config.host }, 'cannot listen');
+    void closeContainer(container)
+      .finally(() => flushLogs(logger))
+      .finally(() => process.exit(1));
+  });
   const listening = new Promise<void>((resolve) => {
     server.listen(config.port, config.host, () => {
       const { port } = server.address() as AddressInfo;

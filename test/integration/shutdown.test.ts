@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, USER, call } from '../support/harness.js';
 import { spawnService, type Entry, type ServiceProcess } from '../support/spawn-service.js';
@@ -61,6 +63,26 @@ describe('graceful shutdown (separate process)', function () {
     service.child.stdout!.destroy();
     service.child.kill('SIGTERM');
     expect(await service.exited).to.equal(0);
+  });
+
+  it('a port already in use ends the start with one fatal line and exit 1, no stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const error = await start({ PORT: String(port) }, 'compiled').then(
+        async (started) => {
+          await started.stop('SIGKILL');
+          return undefined;
+        },
+        (caught: unknown) => caught as Error,
+      );
+      expect(error?.message).to.include('service exited with 1 before listening');
+      expect(error?.message).to.match(/"level":60.*"errorCode":"EADDRINUSE".*"msg":"cannot listen"/);
+      expect(error?.message).not.to.match(/\n\s+at /);
+    } finally {
+      holder.close();
+    }
   });
 
   it('bounds the wait: a request that never ends is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
