@@ -30,7 +30,7 @@ const RULES: ReadonlyArray<readonly [string, (frame: CallFrame) => boolean]> = [
   ['metrics (prom-client)', (f) => /node_modules\/prom-client\//.test(f.url)],
   ["stream.pipeline's abort on finish", (f) => f.functionName === 'finishImpl'],
   ['node-fetch', (f) => /node_modules\/(node-fetch|fetch-blob|formdata-polyfill|data-uri-to-buffer)\//.test(f.url)],
-  ['service code (src/)', (f) => /\/src\/(domain|application|infrastructure|http)\//.test(f.url)],
+  ['service code (src/, compiled to dist/)', (f) => /\/(src|dist)\/(domain|application|infrastructure|http)\//.test(f.url)],
   ['Koa and its middleware', (f) => /node_modules\/(koa|@koa|koa-compose|koa-bodyparser|vary|type-is|statuses|http-errors|on-finished|delegates|accepts|content-type)\//.test(f.url)],
 ];
 
