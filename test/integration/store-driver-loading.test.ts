@@ -13,7 +13,8 @@ const probe = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url
 
 /**
  * The compiled service (as production runs it) loads the driver of its own store only: pg and node-redis cost tens
- * to hundreds of milliseconds of every start. A probe preloaded into the process lists the packages it loaded.
+ * to hundreds of milliseconds of every start. A probe preloaded into the process lists the packages it loaded: in
+ * the bundle, those whose code is in a chunk it loaded (a driver made eager would land in a chunk every start loads).
  */
 describe('store drivers load only for their store (compiled service, separate process)', function () {
   this.timeout(30_000);

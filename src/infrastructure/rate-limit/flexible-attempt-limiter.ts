@@ -13,7 +13,9 @@ let library: Promise<RateLimiterLibrary> | undefined;
  * attempt rarely waits.
  */
 export function loadRateLimiterLibrary(): Promise<RateLimiterLibrary> {
-  return (library ??= import('rate-limiter-flexible'));
+  // Node's import() of this CommonJS package answers its exports by name (and all of them as `default`); the
+  // bundle's lazy chunk of it answers `default` only (dist/bundle/, scripts/build.mjs). Both hold module.exports.
+  return (library ??= import('rate-limiter-flexible').then((loaded) => (loaded as { default?: RateLimiterLibrary }).default ?? loaded));
 }
 
 /**
