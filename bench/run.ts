@@ -89,7 +89,8 @@ async function throughput(latencyMs: number, label: string, withFloor: boolean, 
 
 async function bigListings(): Promise<void> {
   const fake = await startFakeAtlassian(LATENCY_MS, BIG, BIG);
-  const env = { ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate };
+  // The listing cache off: every timed request reads all pages from Atlassian, which is what (b) measures.
+  const env = { ATLASSIAN_SITE_URL_TEMPLATE: fake.info.siteUrlTemplate, LISTING_CACHE_TTL_SECONDS: '0' };
   const concurrent = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '6' });
   const sequential = await startServiceProcess({ ...env, UPSTREAM_CONCURRENCY: '1' });
   try {

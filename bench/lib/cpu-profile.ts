@@ -1,9 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   readonly functionName: string;
   readonly url: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
 }
 
 interface ProfileNode {
@@ -81,5 +85,34 @@ export function readMainThreadProfile(dir: string): CpuProfile {
     .map((name) => path.join(dir, name))
     .sort((a, b) => statSync(b).size - statSync(a).size);
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
-  return JSON.parse(readFileSync(files[0]!, 'utf8')) as CpuProfile;
+  return unbundled(JSON.parse(readFileSync(files[0]!, 'utf8')) as CpuProfile);
+}
+
+/**
+ * The build bundles the service: its frames name a chunk of dist/, not the package the code came from. Each
+ * chunk's source map (chained through tsc's) names it, so the frames are given that file as their URL and the
+ * rules above sort them as for an unbundled process.
+ */
+function unbundled(profile: CpuProfile): CpuProfile {
+  const maps = new Map<string, { map: SourceMap; dir: string } | null>();
+  const mapOf = (url: string) => {
+    if (!maps.has(url)) {
+      try {
+        const file = fileURLToPath(url);
+        maps.set(url, { map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))), dir: path.dirname(file) });
+      } catch {
+        maps.set(url, null);
+      }
+    }
+    return maps.get(url) ?? null;
+  };
+  const nodes = profile.nodes.map((node) => {
+    const frame = node.callFrame;
+    if (!frame.url.startsWith('file:') || !frame.url.includes('/dist/')) return node;
+    const source = mapOf(frame.url);
+    const entry = source?.map.findEntry(frame.lineNumber, frame.columnNumber);
+    if (source === null || entry === undefined || !('originalSource' in entry)) return node;
+    return { ...node, callFrame: { ...frame, url: path.resolve(source.dir, entry.originalSource) } };
+  });
+  return { ...profile, nodes };
 }
