@@ -81,8 +81,8 @@ const STDOUT = { dest: 1, sync: false, minLength: 4096, periodicFlush: 100 };
  */
 export function flushLogs(logger: PinoLogger, timeoutMs = 1_000): Promise<void> {
   return new Promise((resolve) => {
+    // Not unref'd: with the server closed, the wait must still keep the process alive until the exit it precedes.
     const timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
     try {
       logger.flush(() => {
         clearTimeout(timer);

@@ -36,7 +36,8 @@ describe('graceful shutdown (separate process)', function () {
     service = await start();
     const token = await login(service.baseUrl);
     fake.clearRequests();
-    fake.injectFault({ match: { path: '/project/search' }, delayMs: 1_000 });
+    // The window in which new connections must be refused: wide enough for a machine under load.
+    fake.injectFault({ match: { path: '/project/search' }, delayMs: 3_000 });
 
     let answered = false;
     const inFlight = call(`${service.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token } }).finally(() => { answered = true; });
