@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { FakeAtlassian } from '../../fake-atlassian/index.js';
 import { ACME, USER, call } from '../support/harness.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
+import { schemaPerSuite } from '../support/postgres.js';
 import { REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { spawnService } from '../support/spawn-service.js';
 
@@ -68,15 +68,10 @@ describe('the compiled, bundled service serves every lazily loaded path (separat
   });
 
   describe('PostgreSQL store', () => {
-    let schema: TestSchema | undefined;
-    before(async function () {
-      await requirePostgres(this);
-      schema = await createTestSchema();
-    });
-    after(async () => schema?.drop());
+    const schema = schemaPerSuite();
 
     it('serves them', () =>
-      exercise({ SESSION_STORE: 'postgres', DATABASE_URL: schema!.url, SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64') }));
+      exercise({ SESSION_STORE: 'postgres', DATABASE_URL: schema().url, SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64') }));
   });
 
   describe('with tracing on', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { call } from '../support/harness.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
+import { schemaPerSuite } from '../support/postgres.js';
 import { REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { spawnService } from '../support/spawn-service.js';
 
@@ -58,17 +58,12 @@ describe('store drivers load only for their store (compiled service, separate pr
   });
 
   describe('PostgreSQL store', () => {
-    let schema: TestSchema | undefined;
-    before(async function () {
-      await requirePostgres(this);
-      schema = await createTestSchema();
-    });
-    after(async () => schema?.drop());
+    const schema = schemaPerSuite();
 
     it('pg, not node-redis', async () => {
       const loaded = await packagesLoaded('postgres', {
         SESSION_STORE: 'postgres',
-        DATABASE_URL: schema!.url,
+        DATABASE_URL: schema().url,
         SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       });
       expect(loaded).to.include('pg');
