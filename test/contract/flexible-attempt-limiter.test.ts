@@ -1,6 +1,6 @@
 import sinon from 'sinon';
 import { FlexibleAttemptLimiter } from '../../src/infrastructure/rate-limit/flexible-attempt-limiter.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
+import { schemaPerSuite } from '../support/postgres.js';
 import { redisSuite } from '../support/redis.js';
 import { attemptLimiterContract } from './attempt-limiter.contract.js';
 
@@ -33,23 +33,16 @@ describe('FlexibleAttemptLimiter on Redis (real Redis)', function () {
 });
 
 describe('FlexibleAttemptLimiter on PostgreSQL (real PostgreSQL)', function () {
-  let schema: TestSchema;
 
-  before(async function () {
-    await requirePostgres(this);
-    schema = await createTestSchema({ migrated: true });
-  });
-  after(async () => {
-    await schema?.drop();
-  });
+  const schema = schemaPerSuite({ migrated: true });
 
   let run = 0;
   attemptLimiterContract('FlexibleAttemptLimiter (PostgreSQL)', () => {
     const testPrefix = `run${++run}:`;
     return {
-      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { pool: schema.pool, tableName: 'rate_limits', keyPrefix: testPrefix }),
+      make: (perMinute, name) => new FlexibleAttemptLimiter(perMinute, name, { pool: schema().pool, tableName: 'rate_limits', keyPrefix: testPrefix }),
       // The window is the row's `expire`: deleting the row is what the window's end does.
-      endWindow: async (name, key) => { await schema.pool.query('DELETE FROM rate_limits WHERE key = $1', [`${testPrefix}${name}:${key}`]); },
+      endWindow: async (name, key) => { await schema().pool.query('DELETE FROM rate_limits WHERE key = $1', [`${testPrefix}${name}:${key}`]); },
     };
   });
 });

@@ -1,34 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { completionIdOf, sessionIdOf, stateIdOf } from '../../src/domain/session-token.js';
-import type { OAuthConnection } from '../../src/domain/session.js';
 import { createPostgresPool } from '../../src/infrastructure/postgres/pg-pool.js';
 import { PostgresSessionStore } from '../../src/infrastructure/session/postgres-session-store.js';
 import { SessionCipher } from '../../src/infrastructure/session/session-cipher.js';
 import { FixedClock } from '../support/port-fakes.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../support/postgres.js';
+import { schemaPerSuite } from '../support/postgres.js';
+import { SECRET_OAUTH_CONNECTION } from '../support/connections.js';
 import { sessionStoreContract } from './session-store.contract.js';
 
 const key = () => randomBytes(32).toString('base64');
 const newId = () => sessionIdOf(randomBytes(32).toString('base64url'));
 
 describe('PostgresSessionStore (real PostgreSQL)', function () {
-  let schema: TestSchema;
 
-  before(async function () {
-    await requirePostgres(this);
-    schema = await createTestSchema({ migrated: true });
-  });
-  after(async () => {
-    await schema?.drop();
-  });
+  const schema = schemaPerSuite({ migrated: true });
 
   // Expiry is decided on the service's clock in SQL, so a fixed clock drives it: no sleeping.
   sessionStoreContract('PostgresSessionStore', async () => {
     const clock = new FixedClock(Date.now());
     const limits = { ttlSeconds: 60, emptyTtlSeconds: 20, maxAgeSeconds: 200 };
     return {
-      store: new PostgresSessionStore(schema.pool, new SessionCipher([key()]), clock, {
+      store: new PostgresSessionStore(schema().pool, new SessionCipher([key()]), clock, {
         idleTtlSeconds: limits.ttlSeconds,
         emptyTtlSeconds: limits.emptyTtlSeconds,
         maxAgeSeconds: limits.maxAgeSeconds,
@@ -44,21 +37,11 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
     const clock = new FixedClock(Date.now());
     const lifetimes = { idleTtlSeconds: 60, emptyTtlSeconds: 5, maxAgeSeconds: 3600 };
     const storeWith = (keys: string[], overrides: Partial<typeof lifetimes> = {}) =>
-      new PostgresSessionStore(schema.pool, new SessionCipher(keys), clock, { ...lifetimes, ...overrides });
+      new PostgresSessionStore(schema().pool, new SessionCipher(keys), clock, { ...lifetimes, ...overrides });
     const store = () => storeWith([secretKey]);
     const row = async (id: string) =>
-      (await schema.pool.query<Record<string, string | null>>('SELECT * FROM sessions WHERE id = $1', [id])).rows[0];
-    const connection: OAuthConnection = {
-      product: 'jira',
-      method: 'oauth',
-      site: { id: 'cloud-1', url: 'https://acme.atlassian.net', name: 'Acme' },
-      connectedAt: 1,
-      version: 'v1',
-      accessToken: 'eyJ-access-token-SECRET',
-      refreshToken: 'refresh-token-SECRET',
-      accessTokenExpiresAt: 2,
-      scopes: ['read:jira-work'],
-    };
+      (await schema().pool.query<Record<string, string | null>>('SELECT * FROM sessions WHERE id = $1', [id])).rows[0];
+    const connection = SECRET_OAUTH_CONNECTION;
     async function connected(): Promise<string> {
       const id = newId();
       await store().create(id);
@@ -69,7 +52,7 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
     it('keys sessions by the hash of the token, never the token', async () => {
       const token = randomBytes(32).toString('base64url');
       await store().create(sessionIdOf(token));
-      const { rows } = await schema.pool.query<{ id: string }>('SELECT id FROM sessions');
+      const { rows } = await schema().pool.query<{ id: string }>('SELECT id FROM sessions');
       expect(rows.some((r) => r.id.includes(token))).to.equal(false);
       expect(rows.map((r) => r.id)).to.include(sessionIdOf(token));
     });
@@ -84,8 +67,8 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
       await store().putCompletion({ completionId: completionIdOf('c-1'), sessionId: id, connection, site, sites: [site], expiresAt: clock.now() + 60_000 });
       const raw = JSON.stringify([
         await row(id),
-        (await schema.pool.query('SELECT * FROM oauth_states')).rows,
-        (await schema.pool.query('SELECT * FROM oauth_completions')).rows,
+        (await schema().pool.query('SELECT * FROM oauth_states')).rows,
+        (await schema().pool.query('SELECT * FROM oauth_completions')).rows,
       ]);
       for (const secret of ['SECRET', 'acme', 'read:jira-work', 'cloud-1', stateValue]) expect(raw).not.to.include(secret);
     });
@@ -109,7 +92,7 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
       const rotated = storeWith([key(), secretKey]);
       for (let run = 0; run < 20; run++) {
         const id = await connected();
-        await Promise.all([rotated.get(id), schema.pool.query('DELETE FROM sessions WHERE id = $1', [id])]);
+        await Promise.all([rotated.get(id), schema().pool.query('DELETE FROM sessions WHERE id = $1', [id])]);
         expect(await row(id), `run ${run}`).to.equal(undefined);
       }
     });
@@ -122,7 +105,7 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
 
     it('deletes a corrupt record on read', async () => {
       const id = await connected();
-      await schema.pool.query(`UPDATE sessions SET jira = 'v1.garbage' WHERE id = $1`, [id]);
+      await schema().pool.query(`UPDATE sessions SET jira = 'v1.garbage' WHERE id = $1`, [id]);
       expect(await store().get(id)).to.equal(undefined);
       expect(await row(id)).to.equal(undefined);
     });
@@ -130,7 +113,7 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
     it('rejects a record copied from another session', async () => {
       const a = await connected();
       const b = await connected();
-      await schema.pool.query('UPDATE sessions SET jira = (SELECT jira FROM sessions WHERE id = $1) WHERE id = $2', [a, b]);
+      await schema().pool.query('UPDATE sessions SET jira = (SELECT jira FROM sessions WHERE id = $1) WHERE id = $2', [a, b]);
       expect(await store().get(b)).to.equal(undefined);
     });
 
@@ -156,7 +139,7 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
 
     it('a read writes only when it moves the idle expiry by more than 1% of the idle TTL (no write per read)', async () => {
       const id = await connected();
-      const version = async () => (await schema.pool.query<{ xmin: string }>('SELECT xmin FROM sessions WHERE id = $1', [id])).rows[0]!.xmin;
+      const version = async () => (await schema().pool.query<{ xmin: string }>('SELECT xmin FROM sessions WHERE id = $1', [id])).rows[0]!.xmin;
       const written = await version();
       clock.advance(500);
       expect((await store().get(id))?.expiresAt).to.equal(clock.now() - 500 + 60_000);
@@ -191,8 +174,8 @@ describe('PostgresSessionStore (real PostgreSQL)', function () {
 
     it('answers store_unavailable within the bound when a statement does not finish, and the pool recovers', async () => {
       const id = await connected();
-      const bounded = createPostgresPool({ url: schema.url, poolSize: 2, timeoutMs: 300 });
-      const blocker = await schema.pool.connect();
+      const bounded = createPostgresPool({ url: schema().url, poolSize: 2, timeoutMs: 300 });
+      const blocker = await schema().pool.connect();
       try {
         // Another transaction holds the table: the store's UPDATE waits, until the statement timeout cuts it.
         await blocker.query('BEGIN');

@@ -5,10 +5,10 @@ import { RedisSessionStore } from '../../src/infrastructure/session/redis-sessio
 import { SessionCipher } from '../../src/infrastructure/session/session-cipher.js';
 import { SystemClock } from '../../src/infrastructure/system-clock.js';
 import { completionIdOf, sessionIdOf } from '../../src/domain/session-token.js';
-import type { OAuthConnection } from '../../src/domain/session.js';
 import { connectRedis, deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from '../support/redis.js';
 import { createRedisConnection, type RedisConnection } from '../../src/infrastructure/redis/redis-connection.js';
 import { FixedClock } from '../support/port-fakes.js';
+import { SECRET_OAUTH_CONNECTION } from '../support/connections.js';
 import { sessionStoreContract } from './session-store.contract.js';
 
 const key = () => randomBytes(32).toString('base64');
@@ -61,17 +61,7 @@ describe('RedisSessionStore (real Redis)', function () {
   describe('at rest', () => {
     const secretKey = key();
     const store = () => new RedisSessionStore(redisConn, new SessionCipher([secretKey]), new SystemClock(), { ttlSeconds: 60, keyPrefix: prefix });
-    const connection: OAuthConnection = {
-      product: 'jira',
-      method: 'oauth',
-      site: { id: 'cloud-1', url: 'https://acme.atlassian.net', name: 'Acme' },
-      connectedAt: 1,
-      version: 'v1',
-      accessToken: 'eyJ-access-token-SECRET',
-      refreshToken: 'refresh-token-SECRET',
-      accessTokenExpiresAt: 2,
-      scopes: ['read:jira-work'],
-    };
+    const connection = SECRET_OAUTH_CONNECTION;
 
     it('keys sessions by the hash of the token, never the token', async () => {
       const token = randomBytes(32).toString('base64url');

@@ -32,3 +32,10 @@ export function apiTokenConnection(product: Product, overrides: Partial<ApiToken
     ...overrides,
   };
 }
+
+/** An OAuth connection whose tokens say SECRET, for tests that look for secrets in what a store wrote. */
+export const SECRET_OAUTH_CONNECTION: OAuthConnection = oauthConnection('jira', {
+  site: { id: 'cloud-1', url: 'https://acme.atlassian.net', name: 'Acme' },
+  accessToken: 'eyJ-access-token-SECRET',
+  refreshToken: 'refresh-token-SECRET',
+});

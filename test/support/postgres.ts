@@ -83,11 +83,11 @@ export async function createTestSchema(options: { migrated?: boolean; baseUrl?: 
  * A schema for the tests of the `describe` this is called in: registers the hooks that require PostgreSQL (a loud
  * skip without it), create the schema before the tests and drop it after them. Answers a getter for it.
  */
-export function schemaPerSuite(): () => TestSchema {
+export function schemaPerSuite(options: { migrated?: boolean } = {}): () => TestSchema {
   let schema: TestSchema | undefined;
   before(async function () {
     await requirePostgres(this);
-    schema = await createTestSchema();
+    schema = await createTestSchema(options);
   });
   after(async () => schema?.drop());
   return () => schema!;

@@ -27,18 +27,11 @@ export class PostgresListingCache implements ListingCache {
       [key, this.clock.now()],
     );
     const sealed = rows[0]?.sealed;
-    if (sealed === undefined) return undefined;
-    const plaintext = this.cipher.decrypt(sealed, recordName(key));
-    if (plaintext === undefined) return undefined;
-    try {
-      return JSON.parse(plaintext) as CachedListingEntry;
-    } catch {
-      return undefined;
-    }
+    return sealed === undefined ? undefined : this.cipher.openJson<CachedListingEntry>(sealed, recordName(key));
   }
 
   async put(key: string, entry: CachedListingEntry, retainMs: number): Promise<void> {
-    const sealed = this.cipher.encrypt(JSON.stringify(entry), recordName(key));
+    const sealed = this.cipher.sealJson(entry, recordName(key));
     await this.query(
       `INSERT INTO listing_cache (key, sealed, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed, expires_at = EXCLUDED.expires_at`,

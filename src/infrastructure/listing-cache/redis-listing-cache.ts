@@ -23,19 +23,12 @@ export class RedisListingCache implements ListingCache {
   async get(key: string): Promise<CachedListingEntry | undefined> {
     const name = this.entryKey(key);
     const sealed = await guardStore(() => this.redis.command<string | null>(name, ['GET', name]));
-    if (sealed === null) return undefined;
-    const plaintext = this.cipher.decrypt(sealed, name);
-    if (plaintext === undefined) return undefined;
-    try {
-      return JSON.parse(plaintext) as CachedListingEntry;
-    } catch {
-      return undefined;
-    }
+    return sealed === null ? undefined : this.cipher.openJson<CachedListingEntry>(sealed, name);
   }
 
   async put(key: string, entry: CachedListingEntry, retainMs: number): Promise<void> {
     const name = this.entryKey(key);
-    const sealed = this.cipher.encrypt(JSON.stringify(entry), name);
+    const sealed = this.cipher.sealJson(entry, name);
     await guardStore(() => this.redis.command(name, ['SET', name, sealed, 'PX', Math.max(1, Math.ceil(retainMs))]));
   }
 

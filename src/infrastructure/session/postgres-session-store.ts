@@ -233,16 +233,10 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   private seal(id: string, field: string, value: unknown): string {
-    return this.cipher.encrypt(JSON.stringify(value), this.recordName(id, field));
+    return this.cipher.sealJson(value, this.recordName(id, field));
   }
 
   private open<T>(id: string, field: string, sealed: string): T | undefined {
-    const plaintext = this.cipher.decrypt(sealed, this.recordName(id, field));
-    if (plaintext === undefined) return undefined;
-    try {
-      return JSON.parse(plaintext) as T;
-    } catch {
-      return undefined;
-    }
+    return this.cipher.openJson<T>(sealed, this.recordName(id, field));
   }
 }

@@ -342,16 +342,10 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private seal(key: string, field: string, value: unknown): string {
-    return this.cipher.encrypt(JSON.stringify(value), `${key}#${field}`);
+    return this.cipher.sealJson(value, `${key}#${field}`);
   }
 
   private open<T>(key: string, field: string, sealed: string): T | undefined {
-    const plaintext = this.cipher.decrypt(sealed, `${key}#${field}`);
-    if (plaintext === undefined) return undefined;
-    try {
-      return JSON.parse(plaintext) as T;
-    } catch {
-      return undefined;
-    }
+    return this.cipher.openJson<T>(sealed, `${key}#${field}`);
   }
 }

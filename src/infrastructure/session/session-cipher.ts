@@ -44,6 +44,22 @@ export class SessionCipher {
     return [VERSION, id, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
   }
 
+  /** A value as JSON, sealed: what every store writes. */
+  sealJson(value: unknown, context: string): string {
+    return this.encrypt(JSON.stringify(value), context);
+  }
+
+  /** The value `sealJson` sealed, or undefined when the envelope does not open (see `decrypt`) or holds no JSON. */
+  openJson<T>(envelope: string, context: string): T | undefined {
+    const plaintext = this.decrypt(envelope, context);
+    if (plaintext === undefined) return undefined;
+    try {
+      return JSON.parse(plaintext) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Whether an envelope was written under the newest key; older ones are rewritten on read (see the store). */
   isCurrent(envelope: string): boolean {
     return envelope.split('.', 3)[1] === this.keys[0]!.id;
