@@ -13,6 +13,7 @@ import { startFakeAtlassian, startServiceProcess, type Started } from './lib/pro
 
 const CONNECTIONS = 16;
 const SECONDS = Number(process.env['BENCH_LOAD_SECONDS'] ?? 8);
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 10);
 const checkouts = process.argv.slice(2).map((dir) => path.resolve(dir));
 if (checkouts.length < 2) {
   console.error('usage: npm run bench:compare -- <checkout> <checkout> [...]');
@@ -33,9 +34,9 @@ try {
       pid: service.child.pid!,
     })),
   );
-  const figures = await interleavedLoad(targets, CONNECTIONS, SECONDS);
+  const figures = await interleavedLoad(targets, { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS }, SECONDS);
   const first = figures[0]!;
-  console.log(`GET /jira/projects, fake at 0 ms, ${CONNECTIONS} connections, ${SECONDS} s each in 1 s turns; ratios against the first checkout`);
+  console.log(`GET /jira/projects, fake at 0 ms, ${CONNECTIONS} connections, ${SECONDS} s each in 1 s turns after ${WARMUP_SECONDS} s of warm-up each; ratios against the first checkout`);
   figures.forEach(({ load, cpuUsPerRequest }, index) => {
     const cpu = cpuUsPerRequest === undefined || first.cpuUsPerRequest === undefined ? '' : `  CPU ${cpuUsPerRequest.toFixed(0)} us/request (${(cpuUsPerRequest / first.cpuUsPerRequest).toFixed(3)}x)`;
     console.log(`  ${targets[index]!.name}: ${load.rps.toFixed(0)} req/s (${(load.rps / first.load.rps).toFixed(3)}x)  p50 ${load.p50Ms.toFixed(1)} ms${cpu}  errors ${load.errors}`);

@@ -1,5 +1,5 @@
 import { cpuMsOf } from './cpu.js';
-import { combine, runLoad, type LoadResult } from './load.js';
+import { combine, runLoad, runPacedLoad, type LoadResult } from './load.js';
 
 export interface LoadTarget {
   readonly name: string;
@@ -14,12 +14,31 @@ export interface TargetFigures {
   readonly cpuUsPerRequest?: number;
 }
 
+export interface LoadShape {
+  /** Closed loop: this many clients, each sending its next request when the previous answer is read. */
+  readonly connections: number;
+  /** Open loop instead: this many requests a second, to every target alike (runPacedLoad). */
+  readonly ratePerSecond?: number;
+  /** Closed-loop load on each target, in turns, before anything is counted. */
+  readonly warmupSeconds?: number;
+}
+
 /**
  * Load against several targets in turns of one second, the order reversed every round, so a slow spell of the
  * shared machine falls on all of them alike; each target's CPU is counted over its own turns only.
+ * The warm-up matters: on a 2-vCPU machine every process here (load generator, fake Atlassian, target) keeps
+ * getting cheaper per request for 10 to 20 s of load (JIT tiers, heap sizing, socket pools), so a short one
+ * measures the warming, not the code.
  */
-export async function interleavedLoad(targets: readonly LoadTarget[], connections: number, seconds: number): Promise<TargetFigures[]> {
-  for (const target of targets) await runLoad(target.url, target.headers, connections, 1_000); // JIT, sockets
+export async function interleavedLoad(targets: readonly LoadTarget[], shape: LoadShape, seconds: number): Promise<TargetFigures[]> {
+  const { connections, ratePerSecond, warmupSeconds = 1 } = shape;
+  for (let round = 0; round < warmupSeconds; round++) {
+    for (const target of targets) await runLoad(target.url, target.headers, connections, 1_000);
+  }
+  const turn = (target: LoadTarget) =>
+    ratePerSecond === undefined
+      ? runLoad(target.url, target.headers, connections, 1_000)
+      : runPacedLoad(target.url, target.headers, ratePerSecond, 1_000);
   const slices = targets.map(() => [] as LoadResult[]);
   const cpuMs = targets.map(() => 0 as number | undefined);
   for (let round = 0; round < seconds; round++) {
@@ -28,7 +47,7 @@ export async function interleavedLoad(targets: readonly LoadTarget[], connection
     for (const index of order) {
       const target = targets[index]!;
       const before = cpuMsOf(target.pid);
-      slices[index]!.push(await runLoad(target.url, target.headers, connections, 1_000));
+      slices[index]!.push(await turn(target));
       const after = cpuMsOf(target.pid);
       cpuMs[index] = before === undefined || after === undefined || cpuMs[index] === undefined ? undefined : cpuMs[index]! + after - before;
     }

@@ -46,6 +46,60 @@ export async function runLoad(url: string, headers: Record<string, string>, conn
   return summarise(latencies, errors, elapsed);
 }
 
+/**
+ * An open-loop load: requests sent at `ratePerSecond` whatever the answers' pace (at most `maxInFlight` waiting;
+ * beyond that a request is skipped and counted as an error, so a target that cannot keep up shows it), for
+ * `durationMs`. Two targets under the same paced load do the same work in the same pattern of arrivals, so
+ * their CPU per request compares the cost of a request alone; under a closed-loop load the faster target also
+ * handles more requests per event-loop turn, which lowers its CPU per request by itself.
+ */
+export async function runPacedLoad(
+  url: string,
+  headers: Record<string, string>,
+  ratePerSecond: number,
+  durationMs: number,
+  maxInFlight = 64,
+): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
+  const latencies: number[] = [];
+  let errors = 0;
+  let inFlight = 0;
+  let sent = 0;
+  const began = performance.now();
+  const send = () => {
+    inFlight++;
+    const started = performance.now();
+    const done = (ok: boolean) => {
+      inFlight--;
+      if (ok) latencies.push(performance.now() - started);
+      else errors++;
+    };
+    http
+      .get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode === 200));
+      })
+      .on('error', () => done(false));
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - began;
+      const due = Math.min(Math.floor((elapsed / 1000) * ratePerSecond), Math.floor((durationMs / 1000) * ratePerSecond));
+      for (; sent < due; sent++) {
+        if (inFlight < maxInFlight) send();
+        else errors++;
+      }
+      // A timer, not setImmediate: a spinning load generator would take a core from the processes it measures.
+      if (elapsed < durationMs || inFlight > 0) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  const elapsed = performance.now() - began;
+  agent.destroy();
+  return summarise(latencies, errors, elapsed);
+}
+
 /** One result from several slices of load against the same target (interleaved runs). */
 export function combine(results: readonly LoadResult[]): LoadResult {
   const latencies = results.flatMap((result) => result.latenciesMs);
