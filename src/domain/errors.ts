@@ -1,7 +1,7 @@
 /**
  * Every failure the service reports to a client. The code is the API's snake_case error code; the message is
  * safe to show a user (it never carries a token, a secret or an upstream stack). HTTP statuses are assigned in
- * exactly one place: src/http/error-middleware.ts.
+ * exactly one place: src/http/error-answers.ts.
  */
 export type ErrorCode =
   | 'validation_error'

@@ -13,16 +13,13 @@ import type { DisconnectProduct } from '../application/use-cases/disconnect-prod
 import type { EndSession } from '../application/use-cases/end-session.js';
 import type { GetSession } from '../application/use-cases/get-session.js';
 import type { StartOAuth } from '../application/use-cases/start-oauth.js';
-import { AppError } from '../domain/errors.js';
 import { docsMiddleware } from './docs.js';
-import { errorMiddleware } from './error-middleware.js';
 import { jsonBodyParser } from './json-body.js';
-import { countShed, inFlightPerSession } from './load-shedding.js';
-import { observabilityMiddleware } from './observability-middleware.js';
+import { edgeMiddleware } from './edge-middleware.js';
+import { inFlightPerSession } from './load-shedding.js';
 import type { MetricsEndpoint } from './metrics-endpoint.js';
 import type { Readiness } from './readiness.js';
-import { tracingMiddleware, type RequestTracing } from './request-tracing.js';
-import { securityHeaders } from './security-middleware.js';
+import type { RequestTracing } from './request-tracing.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -92,7 +89,9 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   // Only the route that reads a body parses one: every other request skips the parser.
   const jsonBody = jsonBodyParser(settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   authRoutes(router, { ...deps, oauthReturnUrl: settings.oauthReturnUrl, jsonBody });
-  router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(settings.maxInflightListingsPerSession ?? 0));
+  const maxInflightListings = settings.maxInflightListingsPerSession ?? 0;
+  // Off (0), it is not installed at all: a layer that only passes on still costs every listing its frame.
+  if (maxInflightListings > 0) router.use(['/jira/projects', '/confluence/spaces'], inFlightPerSession(maxInflightListings));
   listingRoutes(router, deps);
   const renderMetrics = deps.metricsEndpoint;
   if ((settings.metricsEnabled ?? true) && renderMetrics !== undefined) {
@@ -103,12 +102,7 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
     });
   }
 
-  app.use(observabilityMiddleware(deps.logger, deps.metrics));
-  if (deps.tracing !== undefined) app.use(tracingMiddleware(deps.tracing));
-  app.use(securityHeaders());
-  app.use(errorMiddleware());
-  app.use(notFoundMiddleware());
-  app.use(countShed(deps.metrics));
+  app.use(edgeMiddleware(deps.logger, deps.metrics, deps.tracing));
   app.use(
     cors({
       origin: (ctx) => allowedOrigin(ctx.get('Origin'), settings.frontendOrigins),
@@ -122,21 +116,6 @@ export function createApp(deps: AppDependencies, settings: HttpSettings): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-/**
- * Turns "nothing answered" into the JSON error contract: 404 when no route has this path, 405 (with the `Allow`
- * header the router set) when the path exists for other methods.
- */
-function notFoundMiddleware(): Koa.Middleware {
-  return async (ctx, next) => {
-    await next();
-    if (ctx.body !== undefined && ctx.body !== null) return;
-    if (ctx.status === 405 || ctx.status === 501) {
-      throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}.`);
-    }
-    if (ctx.status === 404) throw new AppError('not_found', `No endpoint at ${ctx.method} ${ctx.path}.`);
-  };
 }
 
 function allowedOrigin(origin: string, allowed: readonly string[] | undefined): string {

@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import type { AttemptLimiter, Reservation } from '../application/ports/attempt-limiter.js';
 import type { Logger } from '../application/ports/logger.js';
 import { AppError, RetryableError } from '../domain/errors.js';
-import { STATUS_OF, toAppError } from './error-middleware.js';
+import { STATUS_OF, toAppError } from './error-answers.js';
 
 /**
  * Refuses a client that has failed too often (any 4xx answer counts: wrong credentials, bad input, bad site), so

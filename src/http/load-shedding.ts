@@ -1,6 +1,5 @@
 import type { Middleware } from 'koa';
-import type { Metrics } from '../application/ports/metrics.js';
-import { AppError, RetryableError } from '../domain/errors.js';
+import { RetryableError } from '../domain/errors.js';
 import { isWellFormedSessionToken, sessionIdOf } from '../domain/session-token.js';
 import { sessionTokenOf } from './session-header.js';
 
@@ -28,21 +27,6 @@ export function inFlightPerSession(max: number): Middleware {
       const left = (inFlight.get(id) ?? 1) - 1;
       if (left === 0) inFlight.delete(id);
       else inFlight.set(id, left);
-    }
-  };
-}
-
-/** Counts the requests refused with `overloaded`, whichever bound refused them, under the matched route template. */
-export function countShed(metrics: Metrics): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'overloaded') {
-        const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-        metrics.requestShed(typeof route === 'string' ? route : 'unmatched');
-      }
-      throw error;
     }
   };
 }

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { EXAMPLE_MESSAGE } from './error-examples.js';
-import { STATUS_OF } from './error-middleware.js';
+import { STATUS_OF } from './error-answers.js';
 import type { ErrorCode } from '../domain/errors.js';
 import {
   ApiTokenLoginBody,

@@ -1,5 +1,3 @@
-import type { Middleware } from 'koa';
-
 /**
  * What the HTTP adapter asks of tracing: run one request inside a server span continued from the caller's W3C
  * `traceparent`. `outcome` is read when the request ends, so the span carries the matched route and final status.
@@ -11,12 +9,4 @@ export interface RequestTracing {
     work: () => Promise<void>,
     outcome: () => { readonly route: string; readonly status: number },
   ): Promise<void>;
-}
-
-export function tracingMiddleware(tracing: RequestTracing): Middleware {
-  return (ctx, next) =>
-    tracing.inRequest({ method: ctx.method, headers: ctx.headers }, next, () => {
-      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      return { route: typeof route === 'string' ? route : 'unmatched', status: ctx.status };
-    });
 }

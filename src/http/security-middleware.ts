@@ -1,22 +1,20 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AppError } from '../domain/errors.js';
 
 /** API answers are data, never documents: nothing may load, frame or run in their context. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * Headers on every answer, errors included: no MIME sniffing, no referrer, and `no-store` because answers carry
- * session tokens or account data. The docs handler replaces CSP and caching for its own pages and assets.
+ * Headers on every answer, errors included (set by the edge middleware before anything else runs): no MIME
+ * sniffing, no referrer, and `no-store` because answers carry session tokens or account data. The docs handler
+ * replaces CSP and caching for its own pages and assets.
  */
-export function securityHeaders(): Middleware {
-  return async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', API_CSP);
-    ctx.set('Cross-Origin-Resource-Policy', 'same-site');
-    await next();
-  };
+export function setSecurityHeaders(ctx: Context): void {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', API_CSP);
+  ctx.set('Cross-Origin-Resource-Policy', 'same-site');
 }
 
 /** For routes that read a body: the only bodies this API reads are JSON; anything else is refused. */

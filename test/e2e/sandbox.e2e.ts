@@ -15,7 +15,7 @@ import { ERROR_MESSAGES, API_ERROR_CODES } from '../../examples/frontend/src/mes
 import { contentSecurityPolicy } from '../../sandbox/frontend-server.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { DEMO_USER, OAUTH_APP, SITES } from '../../sandbox/seed.js';
-import { STATUS_OF } from '../../src/http/error-middleware.js';
+import { STATUS_OF } from '../../src/http/error-answers.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, requireChromium } from '../support/chromium.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

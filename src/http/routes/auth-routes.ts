@@ -8,7 +8,7 @@ import type { StartOAuth } from '../../application/use-cases/start-oauth.js';
 import type { Product } from '../../domain/product.js';
 import type { AttemptLimiter } from '../../application/ports/attempt-limiter.js';
 import type { Logger } from '../../application/ports/logger.js';
-import { toAppError } from '../error-middleware.js';
+import { toAppError } from '../error-answers.js';
 import { failedAttemptLimit, requestRateLimit } from '../failed-attempt-limit.js';
 import { jsonOnly } from '../security-middleware.js';
 import { productParam } from '../product-param.js';

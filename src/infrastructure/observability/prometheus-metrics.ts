@@ -14,6 +14,10 @@ export class PrometheusMetrics implements Metrics {
   private readonly registry = new Registry();
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   private readonly upstream: Histogram<'product' | 'outcome'>;
+  // Each series looked up once: prom-client validates and hashes the label object on every observe otherwise.
+  // As many as the label values, which are bounded (methods Node parses, route templates, statuses, outcomes).
+  private readonly requestSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+  private readonly upstreamSeries = new Map<string, Histogram.Internal<'product' | 'outcome'>>();
   private readonly upstreamRetries: Counter<'product'>;
   private readonly refreshes: Counter<'outcome'>;
   private readonly shed: Counter<'route'>;
@@ -124,11 +128,23 @@ export class PrometheusMetrics implements Metrics {
   }
 
   requestFinished(request: { method: string; route: string; status: number; durationMs: number }): void {
-    this.requests.observe({ method: request.method, route: request.route, status: String(request.status) }, request.durationMs / 1000);
+    const key = `${request.method} ${request.route} ${request.status}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      series = this.requests.labels(request.method, request.route, String(request.status));
+      this.requestSeries.set(key, series);
+    }
+    series.observe(request.durationMs / 1000);
   }
 
   upstreamCall(call: { product: string; outcome: string; retries: number; durationMs: number }): void {
-    this.upstream.observe({ product: call.product, outcome: call.outcome }, call.durationMs / 1000);
+    const key = `${call.product} ${call.outcome}`;
+    let series = this.upstreamSeries.get(key);
+    if (series === undefined) {
+      series = this.upstream.labels(call.product, call.outcome);
+      this.upstreamSeries.set(key, series);
+    }
+    series.observe(call.durationMs / 1000);
     if (call.retries > 0) this.upstreamRetries.inc({ product: call.product }, call.retries);
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { STATUS_OF } from '../../../src/http/error-middleware.js';
+import { STATUS_OF } from '../../../src/http/error-answers.js';
 import { expectMatchesOpenApi, expectUndocumentedPathAnswer, openApiDocument, routeTemplateOf } from '../../support/openapi-check.js';
 
 type Responses = Record<string, { headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, { value: { error: { code: string } } }> }> }>;

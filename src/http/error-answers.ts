@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import { AppError, RetryableError, type ErrorCode } from '../domain/errors.js';
 
 /** The only place an error code becomes an HTTP status. */
@@ -45,21 +45,17 @@ const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
 };
 
 /**
- * First in the chain: every failure leaves as `{"error":{"code","message"}}`. Unknown errors become a fixed
- * 500 message and are emitted for logging — their text and stack never reach the client.
+ * Every failure leaves as `{"error":{"code","message"}}` (the edge middleware calls this for whatever a request
+ * threw). Unknown errors become a fixed 500 message and are emitted for logging — their text and stack never
+ * reach the client.
  */
-export function errorMiddleware(): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (thrown) {
-      const error = toAppError(thrown);
-      if (error.code === 'internal_error') ctx.app.emit('error', thrown, ctx);
-      ctx.status = STATUS_OF[error.code];
-      if (error instanceof RetryableError) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-      ctx.body = { error: { code: error.code, message: error.message, ...error.details } };
-    }
-  };
+export function answerError(ctx: Context, thrown: unknown): AppError {
+  const error = toAppError(thrown);
+  if (error.code === 'internal_error') ctx.app.emit('error', thrown, ctx);
+  ctx.status = STATUS_OF[error.code];
+  if (error instanceof RetryableError) ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  ctx.body = { error: { code: error.code, message: error.message, ...error.details } };
+  return error;
 }
 
 export function toAppError(thrown: unknown): AppError {
