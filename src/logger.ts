@@ -74,23 +74,44 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 const STDOUT = { dest: 1, sync: false, minLength: 4096, periodicFlush: 100 };
 
 /**
- * Writes what is pending, before a deliberate exit. Also what keeps that exit from hanging: pino's exit handler
- * flushes in a loop that retries a write refused with EPIPE forever, so with the log reader gone (a collector
- * restarted) a process exiting with lines pending would never end. A write here meets the EPIPE first, and the
- * destination then drops lines instead. Resolves after `timeoutMs` at most, whatever the write does.
+ * Writes what is pending, then closes the logger's stdout destination: the last step before a deliberate exit.
+ * Also what keeps that exit from hanging. pino's exit handler would write what is still pending synchronously, in
+ * a sonic-boom loop that retries a failed write forever, so with the log reader gone (a collector restarted) the
+ * process never ended. Two things left lines for that handler: sonic-boom reports a flush done when what is left
+ * is under `minLength`, not when nothing is (so the shutdown's last lines, written while an earlier batch was on
+ * its way, stayed pending); and a write that does not finish in `timeoutMs` (a reader that stopped reading).
+ * Hence two asynchronous flushes, each meeting an EPIPE the way pino handles it (the destination then drops
+ * lines), and then the destination destroyed, so the exit handler has nothing left to write. Bounded by
+ * `timeoutMs` whatever the writes do.
  */
-export function flushLogs(logger: PinoLogger, timeoutMs = 1_000): Promise<void> {
+export async function flushLogs(logger: PinoLogger, timeoutMs = 1_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 0; round < 2 && Date.now() < deadline; round++) {
+    if (!(await flushedWithin(logger, deadline - Date.now()))) break;
+  }
+  const destination = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { destroy?: () => void } | undefined;
+  try {
+    destination?.destroy?.();
+  } catch {
+    // Already closed or not a stream of ours (tests pass their own): nothing is left to write at exit either way.
+  }
+}
+
+/** One flush: true when it ended (written, or failed as pino handles it), false when `ms` passed first. */
+function flushedWithin(logger: PinoLogger, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    // Not unref'd: with the server closed, the wait must still keep the process alive until the exit it precedes.
-    const timer = setTimeout(resolve, timeoutMs);
+    // Not unref'd: with the server closed, the wait must still keep the process alive until the exit it follows.
+    const timer = setTimeout(() => resolve(false), ms);
     try {
+      // An error here is the write's (EPIPE: pino has made the destination drop lines) or the fsync's that
+      // follows a flush (EINVAL on a pipe or socket): either way the flush has ended.
       logger.flush(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       });
     } catch {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     }
   });
 }
