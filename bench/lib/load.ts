@@ -11,6 +11,19 @@ export interface LoadResult {
   readonly latenciesMs: readonly number[];
 }
 
+/** One GET, its answer read to the end: the milliseconds it took when it answered 200, undefined otherwise. */
+function timedGet(agent: http.Agent, url: string, headers: Record<string, string>): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    http
+      .get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200 ? performance.now() - started : undefined));
+      })
+      .on('error', () => resolve(undefined));
+  });
+}
+
 /**
  * A closed-loop load: `connections` clients, each sending its next request when the previous answer is read,
  * for `durationMs`, over keep-alive sockets. Bounded in time and count by construction.
@@ -20,22 +33,11 @@ export async function runLoad(url: string, headers: Record<string, string>, conn
   const latencies: number[] = [];
   let errors = 0;
   const end = performance.now() + durationMs;
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const req = http.get(url, { agent, headers }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - started);
-          else errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-    });
+  const once = async () => {
+    const ms = await timedGet(agent, url, headers);
+    if (ms === undefined) errors++;
+    else latencies.push(ms);
+  };
   const client = async () => {
     while (performance.now() < end) await once();
   };
@@ -68,18 +70,11 @@ export async function runPacedLoad(
   const began = performance.now();
   const send = () => {
     inFlight++;
-    const started = performance.now();
-    const done = (ok: boolean) => {
+    void timedGet(agent, url, headers).then((ms) => {
       inFlight--;
-      if (ok) latencies.push(performance.now() - started);
-      else errors++;
-    };
-    http
-      .get(url, { agent, headers }, (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode === 200));
-      })
-      .on('error', () => done(false));
+      if (ms === undefined) errors++;
+      else latencies.push(ms);
+    });
   };
   await new Promise<void>((resolve) => {
     const tick = () => {

@@ -128,23 +128,14 @@ export class PrometheusMetrics implements Metrics {
   }
 
   requestFinished(request: { method: string; route: string; status: number; durationMs: number }): void {
-    const key = `${request.method} ${request.route} ${request.status}`;
-    let series = this.requestSeries.get(key);
-    if (series === undefined) {
-      series = this.requests.labels(request.method, request.route, String(request.status));
-      this.requestSeries.set(key, series);
-    }
-    series.observe(request.durationMs / 1000);
+    const { method, route } = request;
+    const status = String(request.status);
+    seriesOf(this.requestSeries, `${method} ${route} ${status}`, () => this.requests.labels(method, route, status)).observe(request.durationMs / 1000);
   }
 
   upstreamCall(call: { product: string; outcome: string; retries: number; durationMs: number }): void {
-    const key = `${call.product} ${call.outcome}`;
-    let series = this.upstreamSeries.get(key);
-    if (series === undefined) {
-      series = this.upstream.labels(call.product, call.outcome);
-      this.upstreamSeries.set(key, series);
-    }
-    series.observe(call.durationMs / 1000);
+    const { product, outcome } = call;
+    seriesOf(this.upstreamSeries, `${product} ${outcome}`, () => this.upstream.labels(product, outcome)).observe(call.durationMs / 1000);
     if (call.retries > 0) this.upstreamRetries.inc({ product: call.product }, call.retries);
   }
 
@@ -180,6 +171,16 @@ export class PrometheusMetrics implements Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** The series of one label set, made on first use and kept (see `requestSeries`). */
+function seriesOf<T>(series: Map<string, T>, key: string, make: () => T): T {
+  let found = series.get(key);
+  if (found === undefined) {
+    found = make();
+    series.set(key, found);
+  }
+  return found;
 }
 
 /** For METRICS_ENABLED=false: counts nothing. */
