@@ -40,6 +40,7 @@ import { RedisQuotaBlocks } from './infrastructure/quota/redis-quota-blocks.js';
 import { PostgresQuotaBlocks } from './infrastructure/quota/postgres-quota-blocks.js';
 import type { PostgresDatabase } from './infrastructure/postgres/postgres-database.js';
 import { PostgresLock } from './infrastructure/lock/postgres-lock.js';
+import { leaseTermMs } from './infrastructure/lock/kept-lease.js';
 import { PostgresSessionStore } from './infrastructure/session/postgres-session-store.js';
 import { RATE_LIMIT_BASE_MS } from './infrastructure/atlassian/retry-policy.js';
 import type { SiteDirectory } from './application/ports/site-directory.js';
@@ -199,9 +200,10 @@ export async function buildContainer(config: Config, logger: Logger, overrides: 
         },
       }),
     );
-    register(c, TOKENS.lock, (get) => new RedisLock(redis(get), store.keyPrefix));
+    const termMs = leaseTermMs(store.commandTimeoutMs);
+    register(c, TOKENS.lock, (get) => new RedisLock(redis(get), store.keyPrefix, termMs));
     register(c, TOKENS.listingCache, (get) =>
-      new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix),
+      new RedisListingCache(redis(get), new SessionCipher(store.encryptionKeys), store.keyPrefix, termMs),
     );
   } else if (store.kind === 'postgres') {
     // Imported here, not at the top: it brings pg (about 25 ms of module loading), which an instance on another
@@ -220,9 +222,10 @@ export async function buildContainer(config: Config, logger: Logger, overrides: 
         maxAgeSeconds: config.sessionMaxAgeSeconds,
       }),
     );
-    register(c, TOKENS.lock, (get) => new PostgresLock(pool(get), 'lock:'));
+    const termMs = leaseTermMs(store.timeoutMs);
+    register(c, TOKENS.lock, (get) => new PostgresLock(pool(get), 'lock:', termMs));
     register(c, TOKENS.listingCache, (get) =>
-      new PostgresListingCache(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock)),
+      new PostgresListingCache(pool(get), new SessionCipher(store.encryptionKeys), get(TOKENS.clock), termMs),
     );
   } else {
     register(c, TOKENS.redis, () => null);

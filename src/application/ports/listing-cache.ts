@@ -19,7 +19,8 @@ export interface CachedListingEntry {
  * - `put` replaces the key's entry. An adapter may drop entries early to stay within its size bound, never return
  *   another key's entry.
  * - `tryLease` tries once: it answers a release function when the lease was taken, undefined while another holder
- *   has it; a lease ends by itself after `ttlMs`. Leases and entries are independent: `delete` keeps a lease.
+ *   has it; a lease ends by itself after `ttlMs` (a shared adapter ends it within a short term when its holder is
+ *   gone, as the Lock port says). Leases and entries are independent: `delete` keeps a lease.
  * - A backend failure throws `store_unavailable`.
  */
 export interface ListingCache {

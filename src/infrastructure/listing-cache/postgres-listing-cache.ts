@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Clock } from '../../application/ports/clock.js';
 import type { CachedListingEntry, ListingCache } from '../../application/ports/listing-cache.js';
+import { DEFAULT_LEASE_TERM_MS } from '../lock/kept-lease.js';
 import { PostgresLock } from '../lock/postgres-lock.js';
 import type { SessionCipher } from '../session/session-cipher.js';
 import { storeUnavailable } from '../store-unavailable.js';
@@ -17,8 +18,9 @@ export class PostgresListingCache implements ListingCache {
     private readonly pool: pg.Pool,
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
+    leaseTermMs = DEFAULT_LEASE_TERM_MS,
   ) {
-    this.leases = new PostgresLock(pool, 'listing-lease:');
+    this.leases = new PostgresLock(pool, 'listing-lease:', leaseTermMs);
   }
 
   async get(key: string): Promise<CachedListingEntry | undefined> {
