@@ -24,7 +24,8 @@ const PUBLIC_ORIGIN = 'http://connector.test';
 const COMMAND_TIMEOUT_MS = 500;
 /**
  * The stated bound for one answer while a primary is gone: a store call waits at most the command timeout, and
- * one request makes a few of them in sequence (session read, lease, write); past this the request hangs.
+ * one request makes a few of them in sequence (session read, lease, write); a lease whose release was lost with the
+ * dead primary ends within one term (three command timeouts). Past this the request hangs.
  */
 const ANSWER_BOUND_MS = COMMAND_TIMEOUT_MS * 6 + 1_000;
 /**
@@ -177,7 +178,8 @@ topologyTests(
       expect((await call(`${b.baseUrl}/jira/projects`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } })).status).to.equal(200);
       expect(fake.tokenGrants.refreshToken - refreshesBefore).to.equal(1);
 
-      const answers: Array<{ status: number | 'hang'; code?: string; at: number }> = [];
+      // Each answer names its path and when it came: a failure report then says which requests hung, and when.
+      const answers: Array<{ path: string; status: number | 'hang'; code?: string; at: number }> = [];
       let stop = false;
       const killedAt = { ms: 0 };
       const traffic = async (service: RunningService) => {
@@ -186,9 +188,9 @@ topologyTests(
           const path = answers.length % 2 === 0 ? '/auth/session' : '/jira/projects';
           try {
             const res = await call(`${service.baseUrl}${path}`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' }, signal });
-            answers.push({ status: res.status, code: res.body?.error?.code, at: Date.now() });
+            answers.push({ path, status: res.status, code: res.body?.error?.code, at: Date.now() });
           } catch {
-            answers.push({ status: 'hang', at: Date.now() });
+            answers.push({ path, status: 'hang', at: Date.now() });
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
@@ -204,10 +206,11 @@ topologyTests(
       let healthyRounds = 0;
       let lastRound = '';
       await until('both instances to answer 200 after the promotion', async () => {
+        const paths = ['/auth/session', '/jira/projects'];
         const rounds = await Promise.all(
-          [a, b].flatMap((service) => ['/auth/session', '/jira/projects'].map((path) => call(`${service.baseUrl}${path}`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } }))),
+          [a, b].flatMap((service) => paths.map((path) => call(`${service.baseUrl}${path}`, { headers: { 'X-Session-Token': token, 'Cache-Control': 'no-cache' } }))),
         );
-        for (const answer of rounds) answers.push({ status: answer.status, code: answer.body?.error?.code, at: Date.now() });
+        rounds.forEach((answer, i) => answers.push({ path: paths[i % 2]!, status: answer.status, code: answer.body?.error?.code, at: Date.now() }));
         lastRound = rounds.map((answer) => `${answer.status}${answer.body?.error?.code === undefined ? '' : ` ${answer.body.error.code}`}`).join(', ');
         healthyRounds = rounds.every((answer) => answer.status === 200) ? healthyRounds + 1 : 0;
         return healthyRounds >= 3;
