@@ -63,11 +63,15 @@ async function bundle() {
     sourcemap: true,
     sourcesContent: false,
     // Less text to read and hash at each start (about 25 ms of it); identifiers stay, so an unmapped stack still
-    // names the functions, and class and function names stay what the source says (esbuild would otherwise rename
-    // clashing ones).
+    // names the functions.
     minifyWhitespace: true,
     minifySyntax: true,
-    keepNames: true,
+    // Off: keeping names wraps every named function and class in a `__name()` call that redefines its `name`, and
+    // the closures made per request paid it on every request (about 4 % of a listing's CPU, docs/performance.md).
+    // Without it esbuild renames only identifiers that clash between modules (pg's Client becomes Client2); nothing
+    // reads those names at run time: error classes set `name` themselves, and node-fetch's error classes keep theirs
+    // (test/unit/bundle-names.test.ts).
+    keepNames: false,
     legalComments: 'eof',
     external: [
       // Read files beside themselves at run time (the API docs' static assets): they stay in node_modules.
