@@ -30,7 +30,7 @@ export function edgeMiddleware(logger: Logger, metrics: Metrics, tracing?: Reque
     const started = performance.now();
     const offered = ctx.get('X-Request-Id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
-    ctx.set('X-Request-Id', requestId);
+    ctx.res.setHeader('X-Request-Id', requestId);
     setSecurityHeaders(ctx);
     const handle = () => answer(ctx, next, metrics);
     try {

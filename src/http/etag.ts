@@ -11,7 +11,8 @@ export function sendWithEtag(ctx: Context, body: unknown): void {
   const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   // A change detector, not a security boundary: SHA-1 is enough and cheaper per byte than SHA-256.
   const etag = `"${createHash('sha1').update(bytes).digest('base64url')}"`;
-  ctx.set('ETag', etag);
+  // Not `ctx.set`, which costs two arrays and a closure per call on the listing path: the body is not sent yet.
+  ctx.res.setHeader('ETag', etag);
   if (matches(ctx.get('If-None-Match'), etag)) {
     ctx.status = 304;
     return;

@@ -40,7 +40,7 @@ function listingInput(ctx: Context) {
 
 /** `Age` as HTTP caches use it; browsers still get `no-store` (security-middleware), as for every answer. */
 function sendListing(ctx: Context, body: object, freshness: { ageSeconds: number; staleBecause?: string | undefined }): void {
-  ctx.set('Age', String(freshness.ageSeconds));
-  if (freshness.staleBecause !== undefined) ctx.set('X-Listing-Stale', freshness.staleBecause);
+  ctx.res.setHeader('Age', String(freshness.ageSeconds));
+  if (freshness.staleBecause !== undefined) ctx.res.setHeader('X-Listing-Stale', freshness.staleBecause);
   sendWithEtag(ctx, body);
 }

@@ -8,7 +8,7 @@ import { atlassianMessage, upstreamText } from './atlassian-errors.js';
 import { AttemptSignal } from './attempt-signal.js';
 import type { UpstreamSpan, UpstreamTracing } from '../observability/otel-tracing.js';
 import type { QuotaGuard } from './quota-guard.js';
-import { decideRetry, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
+import { decideRetry, isRetryableStatus, retryAfterMs, type AttemptOutcome, type RetrySettings } from './retry-policy.js';
 
 export interface AtlassianHttpOptions {
   /** Bound on one attempt. */
@@ -136,7 +136,9 @@ export class AtlassianHttp {
       let failed: NoAnswer | undefined;
       try {
         response = await this.attempt(url, { method: 'GET', headers: this.headers(options.authorization, span) }, deadline);
-        outcome = { kind: 'answer', status: response.status, retryAfter: response.headers.get('retry-after') };
+        // Read only where the policy would use it: each read of node-fetch's headers costs a proxy trap and a copy.
+        const retryAfter = isRetryableStatus(response.status) ? response.headers.get('retry-after') : null;
+        outcome = { kind: 'answer', status: response.status, retryAfter };
         const verdict = await this.quota?.observe(target, response);
         if (verdict !== undefined) {
           this.record(url, 'GET', options.product, outcome, retries, started, span);
@@ -223,7 +225,7 @@ export class AtlassianHttp {
         agent: url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
         signal,
       });
-      const body = parseBody(await response.text(), response.headers.get('content-type'));
+      const body = parseBody(await response.text(), response.headers);
       return { status: response.status, headers: response.headers, body };
     } catch (error) {
       throw new NoAnswer(signal.aborted, errorName(error));
@@ -293,9 +295,10 @@ export function isScopeMismatch(response: UpstreamResponse): boolean {
   return response.status === 401 && /scope does not match/i.test(upstreamText(response.body) ?? '');
 }
 
-function parseBody(text: string, contentType: string | null): unknown {
+function parseBody(text: string, headers: Response['headers']): unknown {
   if (text === '') return undefined;
-  if (contentType?.includes('json') || /^\s*[[{]/.test(text)) {
+  // A body that looks like JSON is parsed whatever its type says, so the type is read only for the others.
+  if (/^\s*[[{]/.test(text) || headers.get('content-type')?.includes('json') === true) {
     try {
       return JSON.parse(text) as unknown;
     } catch {

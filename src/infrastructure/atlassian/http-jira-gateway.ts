@@ -6,7 +6,7 @@ import type { Project } from '../../domain/listing.js';
 import type { AtlassianHttp } from './atlassian-http.js';
 import { authorizationHeader, type AtlassianUrls } from './atlassian-urls.js';
 import { fetchAllPages, TooManyPagesError, type OffsetPage } from './offset-pager.js';
-import { count, defined, httpsUrl, id, record, text } from './json-fields.js';
+import { count, httpsUrl, id, record, text, type Mutable } from './json-fields.js';
 import { verifyIdentity } from './verify-identity.js';
 
 /** Jira treats larger values as 100, and may cap a page lower still: paging follows what comes back. */
@@ -60,9 +60,14 @@ export class HttpJiraGateway implements JiraGateway {
       throw error;
     }
     // Projects created or deleted during the listing shift offsets: the same project may come twice.
-    const projects = new Map<string, Project>();
-    for (const project of values) if (project !== undefined && !projects.has(project.id)) projects.set(project.id, project);
-    return [...projects.values()];
+    const seen = new Set<string>();
+    const projects: Project[] = [];
+    for (const project of values) {
+      if (project === undefined || seen.has(project.id)) continue;
+      seen.add(project.id);
+      projects.push(project);
+    }
+    return projects;
   }
 }
 
@@ -92,15 +97,15 @@ function toProject(value: unknown, siteUrl: string): Project | undefined {
   const projectId = id(project['id']);
   const key = text(project['key']);
   if (projectId === undefined || !key) return undefined;
-  return defined({
-    id: projectId,
-    key,
-    name: text(project['name']) || key,
-    type: text(project['projectTypeKey']),
-    style: text(project['style']),
-    avatarUrl: httpsUrl(record(project['avatarUrls'])?.['48x48']),
-    url: `${siteUrl}/browse/${encodeURIComponent(key)}`,
-  });
+  // Built in one object, the absent fields never added: this runs for every project of every listing.
+  const item: Mutable<Project> = { id: projectId, key, name: text(project['name']) || key, url: `${siteUrl}/browse/${encodeURIComponent(key)}` };
+  const type = text(project['projectTypeKey']);
+  if (type !== undefined) item.type = type;
+  const style = text(project['style']);
+  if (style !== undefined) item.style = style;
+  const avatarUrl = httpsUrl(record(project['avatarUrls'])?.['48x48']);
+  if (avatarUrl !== undefined) item.avatarUrl = avatarUrl;
+  return item;
 }
 
 function unexpected(): AppError {

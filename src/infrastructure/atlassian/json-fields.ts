@@ -55,11 +55,7 @@ export function id(value: unknown): string | undefined {
 }
 
 /**
- * Only the fields that are present: keeps `undefined` keys out of the JSON the service returns. A new object
- * rather than `delete`, which would turn each item into a slow dictionary-mode object.
+ * An item under construction: the gateways add its optional fields only when present, so no `undefined` key
+ * reaches the JSON the service returns (and no `delete` turns it into a slow dictionary-mode object).
  */
-export function defined<T extends Record<string, unknown>>(fields: T): T {
-  const present: Record<string, unknown> = {};
-  for (const key in fields) if (fields[key] !== undefined) present[key] = fields[key];
-  return present as T;
-}
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

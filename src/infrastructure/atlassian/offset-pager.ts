@@ -30,7 +30,7 @@ export class TooManyPagesError extends Error {}
 export async function fetchAllPages<T>(
   fetchPage: (startAt: number, maxResults: number) => Promise<OffsetPage<T>>,
   settings: PagerSettings,
-): Promise<T[]> {
+): Promise<readonly T[]> {
   const maxItems = settings.maxItems ?? Infinity;
   let requests = 0;
   let received = 0;
@@ -58,7 +58,8 @@ export async function fetchAllPages<T>(
 
   const first = await fetchCounted(0, settings.pageSize);
   const step = first.values.length;
-  if (isLastPage(first, step)) return [...first.values];
+  // Most listings are one page: it is the answer as it came, not a copy.
+  if (isLastPage(first, step)) return first.values;
   if (first.total === undefined) return [...first.values, ...(await sequential(step, step)).items];
 
   // `total` is the server's word, so it is checked by arithmetic before it sizes anything: a first page claiming

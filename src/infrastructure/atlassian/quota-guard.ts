@@ -3,7 +3,7 @@ import type { Logger } from '../../application/ports/logger.js';
 import type { Metrics } from '../../application/ports/metrics.js';
 import { RetryableError } from '../../domain/errors.js';
 import type { QuotaBlocks } from '../quota/quota-blocks.js';
-import { readRateLimit, type HeaderSource } from './rate-limit-headers.js';
+import { readBetaExhausted, readRateLimit, readRemaining, type HeaderSource } from './rate-limit-headers.js';
 
 export interface QuotaGuardSettings {
   /** The OAuth app (client id) whose points a Bearer call of each product spends; the same app may serve both. */
@@ -66,6 +66,7 @@ export class QuotaGuard {
         throw quotaSpent(until - now);
       }
     }
+    if (this.pauses.size === 0) return 0;
     const pausedUntil = this.pauses.get(endpointOf(target.url));
     if (pausedUntil === undefined || pausedUntil <= now) return 0;
     const waitMs = pausedUntil - now;
@@ -80,17 +81,21 @@ export class QuotaGuard {
    */
   async observe(target: QuotaTarget, response: { status: number; headers: HeaderSource; body: unknown }): Promise<QuotaVerdict | undefined> {
     const now = this.clock.now();
-    const reading = readRateLimit(response.headers, now);
+    // Only a refusal is read whole. Any other answer can say only how many points are left (which matters to an
+    // OAuth call alone) and that a Beta- limit was passed: two or three header reads, not eight, on nearly every answer.
+    const reading = response.status === 429 ? readRateLimit(response.headers, now) : undefined;
     const scopes = scopesOf(target, this.settings.clientIds);
     if (scopes !== undefined) {
-      if (response.status !== 429) this.metrics.atlassianPointsSpent(target.product ?? 'atlassian', 1 + objectsIn(response.body));
-      for (const [scope, points] of Object.entries(reading.remaining)) this.metrics.atlassianQuotaRemaining(scope as 'global' | 'tenant', points);
+      if (reading === undefined) this.metrics.atlassianPointsSpent(target.product ?? 'atlassian', 1 + objectsIn(response.body));
+      const remaining = reading?.remaining ?? readRemaining(response.headers);
+      for (const [scope, points] of Object.entries(remaining)) this.metrics.atlassianQuotaRemaining(scope as 'global' | 'tenant', points);
     }
-    if (reading.beta.exhausted !== undefined && now - this.betaLoggedAt >= BETA_LOG_INTERVAL_MS) {
+    const betaExhausted = reading === undefined ? readBetaExhausted(response.headers) : reading.beta.exhausted;
+    if (betaExhausted !== undefined && now - this.betaLoggedAt >= BETA_LOG_INTERVAL_MS) {
       this.betaLoggedAt = now;
-      this.logger.info({ product: target.product, limit: reading.beta.exhausted }, 'Atlassian would have rate-limited this call under a limit not yet enforced (Beta- headers)');
+      this.logger.info({ product: target.product, limit: betaExhausted }, 'Atlassian would have rate-limited this call under a limit not yet enforced (Beta- headers)');
     }
-    if (response.status !== 429 || reading.exhausted === undefined || reading.resetAt === undefined) return undefined;
+    if (reading?.exhausted === undefined || reading.resetAt === undefined) return undefined;
     if (reading.exhausted === 'burst') {
       this.pause(endpointOf(target.url), reading.resetAt);
       return undefined;

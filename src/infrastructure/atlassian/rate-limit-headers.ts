@@ -79,13 +79,26 @@ export function readRateLimit(headers: HeaderSource, now: number): RateLimitRead
   return { ...reading, resetAt: Number.isFinite(latest) ? latest : nextUtcHour(now) };
 }
 
+/**
+ * What an answer other than a 429 needs read: the points left of each quota (`RateLimit`). `readRateLimit` reads
+ * every header; on the answers that are not refusals, which are nearly all, the rest would be read for nothing.
+ */
+export function readRemaining(headers: HeaderSource): LimitReading['remaining'] {
+  return remainingOf(listEntries(header(headers, ENFORCED.rateLimit)));
+}
+
+/** The `Beta-` reason alone: a limit not yet enforced that this answer would have passed, on any status. */
+export function readBetaExhausted(headers: HeaderSource): LimitKind | undefined {
+  return strongestReason(header(headers, BETA.reason));
+}
+
 /** Quotas reset at the top of each UTC hour. */
 export function nextUtcHour(now: number): number {
   return Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
 }
 
 function readBeta(headers: HeaderSource): LimitReading {
-  const exhausted = strongestReason(header(headers, BETA.reason));
+  const exhausted = readBetaExhausted(headers);
   const remaining = remainingOf(listEntries(header(headers, BETA.rateLimit)));
   return exhausted === undefined ? { remaining } : { exhausted, remaining };
 }

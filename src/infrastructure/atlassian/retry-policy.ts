@@ -33,6 +33,11 @@ export type RetryDecision =
 
 /** Statuses Atlassian documents as transient (429, and 5xx from its gateway), safe to repeat for idempotent calls. */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/** Whether an answer with this status may be retried at all: only then is its Retry-After worth reading. */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
 /** Shared: this is the answer to every successful call. */
 const STOP: RetryDecision = { retry: false };
 
@@ -54,7 +59,7 @@ export function decideRetry(
   if (outcome.kind === 'timeout') return STOP;
   let asked: number | undefined;
   if (outcome.kind === 'answer') {
-    if (!RETRYABLE_STATUSES.has(outcome.status)) return STOP;
+    if (!isRetryableStatus(outcome.status)) return STOP;
     asked = retryAfterMs(outcome.retryAfter, now);
     if (asked === undefined && outcome.status === 429) return rateLimited(retriesDone, settings, remainingMs, random);
   }
