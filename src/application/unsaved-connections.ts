@@ -31,6 +31,8 @@ export class UnsavedConnections {
 
   /** The connection to use for a stored one: itself, or the newer tokens held for it. */
   current(sessionId: string, stored: Connection): Connection {
+    // Asked on every upstream call, and almost always of an empty map: no key is built for that.
+    if (this.held.size === 0) return stored;
     const held = this.held.get(keyOf(sessionId, stored.product));
     return held !== undefined && held.from === stored.version ? held.next : stored;
   }

@@ -10,10 +10,15 @@ export { isCloudId } from '../../domain/site.js';
  * paths (`/rest/api/3/...` for Jira, `/wiki/...` for Confluence).
  */
 export class AtlassianUrls {
+  /** The site URL template cut at each `{site}`, its trailing slashes gone: one join per call, not a search. */
+  private readonly siteUrlParts: readonly string[];
+
   constructor(
     private readonly apiUrl: string,
-    private readonly siteUrlTemplate: string,
-  ) {}
+    siteUrlTemplate: string,
+  ) {
+    this.siteUrlParts = siteUrlTemplate.replace(/\/+$/, '').split('{site}');
+  }
 
   productRoot(product: Product, credentials: AtlassianCredentials): string {
     if (credentials.kind === 'oauth') return this.gateway(product, credentials.cloudId);
@@ -23,7 +28,7 @@ export class AtlassianUrls {
 
   /** The template is filled with `host` verbatim: safe because only normaliseSite() makes a SiteHost. */
   site(host: SiteHost): string {
-    return this.siteUrlTemplate.replaceAll('{site}', host).replace(/\/+$/, '');
+    return this.siteUrlParts.join(host);
   }
 
   api(path: string): string {
