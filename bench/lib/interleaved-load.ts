@@ -12,6 +12,10 @@ export interface TargetFigures {
   readonly load: LoadResult;
   /** CPU the target process used per answered request, undefined without /proc. */
   readonly cpuUsPerRequest?: number;
+  /** The same, turn by turn (one per round, in round order): for ratios of turns run side by side. */
+  readonly turnCpuUsPerRequest?: readonly number[];
+  /** Answered requests per second, turn by turn. */
+  readonly turnRps: readonly number[];
 }
 
 export interface LoadShape {
@@ -41,20 +45,24 @@ export async function interleavedLoad(targets: readonly LoadTarget[], shape: Loa
       : runPacedLoad(target.url, target.headers, ratePerSecond, 1_000);
   const slices = targets.map(() => [] as LoadResult[]);
   const cpuMs = targets.map(() => 0 as number | undefined);
+  const turns = targets.map(() => [] as number[]);
   for (let round = 0; round < seconds; round++) {
     const order = targets.map((_, index) => index);
     if (round % 2 === 1) order.reverse();
     for (const index of order) {
       const target = targets[index]!;
       const before = cpuMsOf(target.pid);
-      slices[index]!.push(await turn(target));
+      const slice = await turn(target);
+      slices[index]!.push(slice);
       const after = cpuMsOf(target.pid);
       cpuMs[index] = before === undefined || after === undefined || cpuMs[index] === undefined ? undefined : cpuMs[index]! + after - before;
+      if (before !== undefined && after !== undefined) turns[index]!.push(((after - before) * 1000) / slice.requests);
     }
   }
   return slices.map((results, index) => {
     const load = combine(results);
     const used = cpuMs[index];
-    return used === undefined ? { load } : { load, cpuUsPerRequest: (used * 1000) / load.requests };
+    const turnRps = results.map((result) => result.rps);
+    return used === undefined ? { load, turnRps } : { load, turnRps, cpuUsPerRequest: (used * 1000) / load.requests, turnCpuUsPerRequest: turns[index]! };
   });
 }
